@@ -1,0 +1,188 @@
+//! The classifier: which rule, and so which cause, a record's message shows.
+//!
+//! A [`Classifier`] owns the compiled [`RuleSet`] and the [`Prefilter`] built
+//! from its literals. For one record it finds the rules whose literals occur
+//! in the message, runs only their regexes, and lets the highest priority
+//! win (ties go to the rule loaded first), so the most specific reason on a
+//! line beats its wrappers. Lines that mention a pull or push and an error
+//! but match no rule are [`Verdict::Unclassified`]: counted, never dropped.
+//! Debug-level lines are never failures (token handshakes log 401s there).
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+
+use crate::prefilter::Prefilter;
+use crate::record::{Format, Record};
+use crate::rules::{CauseKind, RuleSet};
+
+/// Words that make a line pull-related for the unclassified bucket; they are
+/// also prefilter literals so such lines become candidates.
+pub const PULL_WORDS: &[&str] = &["pull", "push"];
+
+static PULL_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)pull|push").expect("static regex compiles"));
+
+static ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:err(?:or)?s?|fail(?:ed|ure|s)?|fatal|denied|unable|cannot|can't|could ?n[o']t|refused|invalid|forbidden|unauthori[sz]ed|time[sd]? ?out|exceeded|rejected|retrying|not found)\b",
+    )
+    .expect("static regex compiles")
+});
+
+/// Words that put a generic error (`i/o timeout`, `x509:`) in the context
+/// of an image pull or push. A kubelet line about the API server timing out
+/// has none of them.
+static PULL_CONTEXT_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)pull|push|image|manifest|blob|registry|layer|/v2/|/v1/(?:_ping|repositories|images|search|users)|docker\.io|/token\b|oauth2?/token|ping attempt|download|upload|trying next host|failed to do request|failed to resolve|docker login|\.azurecr\.|\.dkr\.ecr\.|gcr\.io|\.pkg\.dev|ghcr\.io|quay\.io",
+    )
+    .expect("static regex compiles")
+});
+
+/// What a candidate line is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A pull or push failed; the rule (index into the rule set) that won.
+    Failure {
+        /// Winning rule.
+        rule: usize,
+    },
+    /// A pull succeeded.
+    Success {
+        /// Winning rule.
+        rule: usize,
+    },
+    /// Looks like a failure but is normal: a benign rule won, or a failure
+    /// rule matched a debug-level line.
+    LookAlike {
+        /// The rule that matched.
+        rule: usize,
+    },
+    /// Mentions a pull or push and an error, but no rule matched.
+    Unclassified,
+    /// A candidate line that is not about a pull failure.
+    Unrelated,
+}
+
+impl Verdict {
+    /// The rule that decided, if one did.
+    pub fn rule(self) -> Option<usize> {
+        match self {
+            Verdict::Failure { rule } | Verdict::Success { rule } | Verdict::LookAlike { rule } => {
+                Some(rule)
+            }
+            Verdict::Unclassified | Verdict::Unrelated => None,
+        }
+    }
+
+    /// Whether this is reported as a failure (classified or unclassified).
+    pub fn is_reported(self) -> bool {
+        matches!(self, Verdict::Failure { .. } | Verdict::Unclassified)
+    }
+}
+
+/// The compiled rule table plus its prefilter.
+#[derive(Clone, Debug)]
+pub struct Classifier {
+    rules: RuleSet,
+    prefilter: Prefilter,
+}
+
+impl Classifier {
+    /// Compile the prefilter for a rule set.
+    pub fn new(rules: RuleSet) -> Result<Classifier, String> {
+        let lits = rules
+            .rules
+            .iter()
+            .enumerate()
+            .flat_map(|(i, r)| r.literals.iter().map(move |l| (l.as_str(), i)));
+        let prefilter = Prefilter::new(lits, PULL_WORDS)?;
+        Ok(Classifier { rules, prefilter })
+    }
+
+    /// The rule table.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// The literal prefilter over raw buffers.
+    pub fn prefilter(&self) -> &Prefilter {
+        &self.prefilter
+    }
+
+    /// Classify one parsed record.
+    pub fn classify(&self, record: &Record<'_>) -> Verdict {
+        let text = record.message.as_bytes();
+        let Some(rule) = self.best_rule(record) else {
+            let pull_error = PULL_RE.is_match(text) && ERROR_RE.is_match(text);
+            return if pull_error && !record.level.is_debug() {
+                Verdict::Unclassified
+            } else {
+                Verdict::Unrelated
+            };
+        };
+        match self.rules.cause_of(&self.rules.rules[rule]).kind {
+            CauseKind::Failure if record.level.is_debug() => Verdict::LookAlike { rule },
+            CauseKind::Failure => Verdict::Failure { rule },
+            CauseKind::Success => Verdict::Success { rule },
+            CauseKind::Benign => Verdict::LookAlike { rule },
+        }
+    }
+
+    /// Whether a record is about a pull, so that generic network and TLS
+    /// wording counts: a bare line (no envelope, plain or docker CLI output,
+    /// as pasted from a failed `docker pull`) always is; a line from a
+    /// daemon's log must say so.
+    pub fn has_pull_context(record: &Record<'_>) -> bool {
+        let bare = record.envelope.is_none()
+            && matches!(record.format, Format::Plain | Format::DockerCli | Format::Logrus);
+        bare || PULL_CONTEXT_RE.is_match(record.message.as_bytes())
+    }
+
+    /// The winning rule on a record's message: highest priority, then load
+    /// order.
+    pub fn best_rule(&self, record: &Record<'_>) -> Option<usize> {
+        let text = record.message.as_bytes();
+        let mut context: Option<bool> = None;
+        let mut best: Option<usize> = None;
+        for i in self.prefilter.rules_in(text) {
+            let rule = &self.rules.rules[i];
+            let beats = best.is_none_or(|b| rule.priority > self.rules.rules[b].priority);
+            if beats && rule.is_match(text) {
+                if rule.needs_pull_context
+                    && !*context.get_or_insert_with(|| Self::has_pull_context(record))
+                {
+                    continue;
+                }
+                best = Some(i);
+            }
+        }
+        best
+    }
+
+    /// Whether one rule matches a record as the classifier applies it: its
+    /// regex matches the message and, for generic wording, the line is
+    /// about a pull.
+    pub fn rule_applies(&self, rule: usize, record: &Record<'_>) -> bool {
+        let r = &self.rules.rules[rule];
+        r.is_match(record.message.as_bytes())
+            && (!r.needs_pull_context || Self::has_pull_context(record))
+    }
+
+    /// Every rule that matches a record, best first (for explanations),
+    /// with whether its pull-context condition holds.
+    pub fn matching_rules(&self, record: &Record<'_>) -> Vec<(usize, bool)> {
+        let text = record.message.as_bytes();
+        let context = Self::has_pull_context(record);
+        let mut all: Vec<(usize, bool)> = self
+            .prefilter
+            .rules_in(text)
+            .into_iter()
+            .filter(|&i| self.rules.rules[i].is_match(text))
+            .map(|i| (i, context || !self.rules.rules[i].needs_pull_context))
+            .collect();
+        all.sort_by_key(|&(i, _)| (std::cmp::Reverse(self.rules.rules[i].priority), i));
+        all
+    }
+}

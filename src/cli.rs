@@ -1,0 +1,73 @@
+//! What the user typed: the clap definition. Doc comments are the help
+//! text. No logic and no I/O here; `plan` resolves and validates.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Find out why container images fail to pull, from the logs you have.
+///
+/// pullscan reads syslog, journald, kubelet, containerd, dockerd, docker CLI
+/// and CI output and Kubernetes events, names the cause of every image pull
+/// failure, and prints what failed, how often, where, and how to fix it for
+/// that registry.
+#[derive(Debug, Parser)]
+#[command(name = "pullscan", version, max_term_width = 100)]
+#[command(after_help = "Examples:
+  pullscan /var/log/syslog
+  journalctl -u kubelet -u containerd | pullscan
+  pullscan /var/log/ --glob '*.log*'
+  pullscan --output json --fail-on 'auth.*' build.log
+
+Exit status: 0 ran, 1 a --fail-on cause was found, 2 errors (after reporting what could be read).")]
+pub struct Cli {
+    /// Files or directories to scan; `-` is standard input. With no path,
+    /// piped standard input is read. Gzip files are decompressed, whatever
+    /// their name.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = OutputArg::Table)]
+    pub output: OutputArg,
+
+    /// Exit with status 1 when a cause matching this glob is found
+    /// (e.g. `auth.*`, `unclassified`). Repeatable.
+    #[arg(long, value_name = "CAUSE_GLOB")]
+    pub fail_on: Vec<String>,
+
+    /// Add the rule files (*.toml) of this directory to the built-in rules.
+    /// Repeatable.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Only scan files in walked directories whose name or path matches this
+    /// glob (e.g. '*.log*'). Repeatable; files named explicitly are always
+    /// scanned.
+    #[arg(short, long, value_name = "GLOB")]
+    pub glob: Vec<String>,
+
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Year for timestamps that carry none (syslog, klog); default: the
+    /// file's modification year.
+    #[arg(long, value_name = "YEAR")]
+    pub year: Option<i32>,
+}
+
+/// `--output` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputArg {
+    /// Summary table for people.
+    Table,
+    /// One JSON document: stats and causes.
+    Json,
+    /// One JSON object per reported line.
+    Jsonl,
+    /// The summary as CSV.
+    Csv,
+    /// The summary as Markdown.
+    Markdown,
+}

@@ -1,0 +1,150 @@
+//! Inputs: paths and stdin, directory walks, gzip sniffing.
+//!
+//! [`expand`] turns what the user typed into a list of [`Input`]s, walking
+//! directories (sorted, so output is reproducible) and filtering their files
+//! with `--glob`; a path that cannot be walked becomes an error entry and
+//! the rest is still scanned. [`open`] gives a reader, decompressing gzip
+//! when the first bytes are gzip's magic, whatever the file is called.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+use globset::GlobSet;
+
+/// One thing to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Standard input.
+    Stdin,
+    /// A file.
+    Path(PathBuf),
+}
+
+impl Input {
+    /// The name used in output: the path as given, or `-`.
+    pub fn name(&self) -> String {
+        match self {
+            Input::Stdin => "-".to_string(),
+            Input::Path(p) => p.display().to_string(),
+        }
+    }
+
+    /// The year the file was last modified, for formats without a year.
+    pub fn modified_year(&self) -> Option<i32> {
+        let Input::Path(p) = self else { return None };
+        let modified = std::fs::metadata(p).ok()?.modified().ok()?;
+        let secs = modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+        let ts = crate::time::Timestamp { secs: secs as i64, nanos: 0, naive: false };
+        Some(ts.year())
+    }
+}
+
+/// A path that could not be turned into inputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    /// The path (or walk entry) that failed.
+    pub path: String,
+    /// Why.
+    pub message: String,
+}
+
+/// Expand paths into inputs. `-` is stdin; directories are walked
+/// recursively (following no symlinks to directories), their files kept when
+/// `glob` is `None` or matches the file name or its path. Files named
+/// explicitly are always kept.
+pub fn expand(paths: &[PathBuf], glob: Option<&GlobSet>) -> (Vec<Input>, Vec<InputError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        if !path.is_dir() {
+            // Files (and missing paths: opening reports the error) as given.
+            inputs.push(Input::Path(path.clone()));
+            continue;
+        }
+        let walk = walkdir::WalkDir::new(path).follow_links(false).sort_by_file_name();
+        for entry in walk {
+            match entry {
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) => {
+                    if is_selected(e.path(), glob) {
+                        inputs.push(Input::Path(e.into_path()));
+                    }
+                }
+                Err(e) => errors.push(InputError {
+                    path: e.path().unwrap_or(path).display().to_string(),
+                    message: e.io_error().map_or_else(|| e.to_string(), ToString::to_string),
+                }),
+            }
+        }
+    }
+    (inputs, errors)
+}
+
+fn is_selected(path: &Path, glob: Option<&GlobSet>) -> bool {
+    let Some(glob) = glob else { return true };
+    glob.is_match(path) || path.file_name().is_some_and(|n| glob.is_match(n))
+}
+
+/// Open an input for reading, decompressing gzip (recognised by its magic
+/// bytes) in process.
+pub fn open(input: &Input) -> io::Result<Box<dyn Read + Send>> {
+    let raw: Box<dyn Read + Send> = match input {
+        Input::Stdin => Box::new(io::stdin()),
+        Input::Path(p) => {
+            if p.is_dir() {
+                return Err(io::Error::other("is a directory"));
+            }
+            Box::new(File::open(p)?)
+        }
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+    let head = buffered.fill_buf()?;
+    if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+        Ok(Box::new(MultiGzDecoder::new(buffered)))
+    } else {
+        Ok(Box::new(buffered))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn gzip_is_sniffed_not_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain-name.log");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"hello\nworld\n").unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let mut s = String::new();
+        open(&Input::Path(path)).unwrap().read_to_string(&mut s).unwrap();
+        assert_eq!(s, "hello\nworld\n");
+    }
+
+    #[test]
+    fn walks_sorted_and_filters() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        for f in ["b.log", "a.txt", "sub/c.log"] {
+            std::fs::write(dir.path().join(f), "x\n").unwrap();
+        }
+        let mut b = globset::GlobSetBuilder::new();
+        b.add(globset::Glob::new("*.log").unwrap());
+        let set = b.build().unwrap();
+        let (inputs, errors) = expand(&[dir.path().to_path_buf()], Some(&set));
+        assert!(errors.is_empty());
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|i| i.name().trim_start_matches(&dir.path().display().to_string()).to_string())
+            .collect();
+        assert_eq!(names, vec!["/b.log", "/sub/c.log"]);
+    }
+}

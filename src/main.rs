@@ -1,0 +1,33 @@
+//! The `pullscan` binary: parse arguments, run, map the result to an exit
+//! code. Everything else lives in the library.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use pullscan::{app, cli::Cli, plan::Plan};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = Plan::from_cli(cli).and_then(|plan| {
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+        app::run(&plan, &mut out)
+    });
+    match result {
+        Ok(outcome) => ExitCode::from(outcome.code()),
+        // `pullscan ... | head`: the reader left; that is not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "pullscan: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

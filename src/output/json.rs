@@ -1,0 +1,160 @@
+//! `--output json`: one document. The wire types are private to this file
+//! and separate from the internal ones (ripgrep's `jsont.rs`), so the schema
+//! only changes on purpose; `SCHEMA_VERSION` says which one this is.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::redact::redact;
+use crate::summary::{CauseReport, Counts, Report};
+
+/// Bumped on any incompatible change of the JSON or JSONL schema.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    stats: StatsWire<'a>,
+    causes: Vec<CauseWire<'a>>,
+}
+
+#[derive(Serialize)]
+struct StatsWire<'a> {
+    inputs: usize,
+    #[serde(flatten)]
+    counts: CountsWire,
+    errors: u64,
+    per_input: Vec<InputWire<'a>>,
+}
+
+#[derive(Serialize)]
+struct CountsWire {
+    bytes: u64,
+    lines: u64,
+    candidate: u64,
+    classified: u64,
+    unclassified: u64,
+    benign: u64,
+    successful: u64,
+}
+
+impl From<&Counts> for CountsWire {
+    fn from(c: &Counts) -> CountsWire {
+        CountsWire {
+            bytes: c.bytes,
+            lines: c.lines,
+            candidate: c.candidate,
+            classified: c.classified,
+            unclassified: c.unclassified,
+            benign: c.benign,
+            successful: c.successful,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct InputWire<'a> {
+    path: &'a str,
+    #[serde(flatten)]
+    counts: CountsWire,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Named {
+    name: String,
+    count: u64,
+}
+
+fn named(items: &[(String, u64)]) -> Vec<Named> {
+    items.iter().map(|(n, c)| Named { name: redact(n).into_owned(), count: *c }).collect()
+}
+
+#[derive(Serialize)]
+struct CauseWire<'a> {
+    cause: &'a str,
+    title: &'a str,
+    count: u64,
+    lines: u64,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+    images: Vec<Named>,
+    registries: Vec<Named>,
+    hosts: Vec<Named>,
+    pods: Vec<Named>,
+    rules: Vec<Named>,
+    sample: Option<SampleWire<'a>>,
+    remediation: Vec<FixWire<'a>>,
+    references: &'a [String],
+}
+
+#[derive(Serialize)]
+struct SampleWire<'a> {
+    file: &'a str,
+    line: u64,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct FixWire<'a> {
+    registry_kind: Option<&'a str>,
+    registry: Option<&'a str>,
+    steps: String,
+}
+
+fn cause(c: &CauseReport) -> CauseWire<'_> {
+    CauseWire {
+        cause: &c.cause,
+        title: &c.title,
+        count: c.count,
+        lines: c.lines,
+        first_seen: c.first_seen.map(|t| t.to_string()),
+        last_seen: c.last_seen.map(|t| t.to_string()),
+        images: named(&c.images),
+        registries: named(&c.registries),
+        hosts: named(&c.hosts),
+        pods: named(&c.pods),
+        rules: named(&c.rules),
+        sample: c.sample.as_ref().map(|s| SampleWire {
+            file: &s.file,
+            line: s.line,
+            text: redact(&s.text).into_owned(),
+        }),
+        remediation: c
+            .remediation
+            .iter()
+            .map(|f| FixWire {
+                registry_kind: f.registry_kind.as_deref(),
+                registry: f.registry.as_deref(),
+                steps: f.steps.clone(),
+            })
+            .collect(),
+        references: &c.references,
+    }
+}
+
+/// Write the JSON document.
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let doc = Document {
+        schema_version: SCHEMA_VERSION,
+        stats: StatsWire {
+            inputs: report.stats.inputs.len(),
+            counts: (&report.stats.total).into(),
+            errors: report.stats.errors,
+            per_input: report
+                .stats
+                .inputs
+                .iter()
+                .map(|i| InputWire {
+                    path: &i.path,
+                    counts: (&i.counts).into(),
+                    error: i.error.as_deref().map(|e| redact(e).into_owned()),
+                })
+                .collect(),
+        },
+        causes: report.causes.iter().map(cause).collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}

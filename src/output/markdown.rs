@@ -1,0 +1,68 @@
+//! `--output markdown`: the summary for tickets and chat.
+
+use std::io::{self, Write};
+
+use super::{human, join_top, seen};
+use crate::redact::redact;
+use crate::summary::Report;
+
+/// Escape text for a table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Write the Markdown summary.
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let t = &report.stats.total;
+    writeln!(out, "# Image pull failures\n")?;
+    writeln!(
+        out,
+        "{} inputs, {} lines, {} classified, {} unclassified.\n",
+        report.stats.inputs.len(),
+        human(t.lines),
+        human(t.classified),
+        human(t.unclassified)
+    )?;
+    if report.causes.is_empty() {
+        return writeln!(out, "No image pull failures found.");
+    }
+    writeln!(out, "| Cause | Count | Top images | Registries | Nodes | Seen |")?;
+    writeln!(out, "| --- | ---: | --- | --- | --- | --- |")?;
+    for c in &report.causes {
+        writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            c.cause,
+            c.count,
+            cell(&join_top(&c.images)),
+            cell(&join_top(&c.registries)),
+            cell(&join_top(&c.hosts)),
+            cell(&seen(c))
+        )?;
+    }
+    for c in &report.causes {
+        writeln!(out, "\n## `{}`: {}\n", c.cause, c.title)?;
+        writeln!(out, "{} occurrences in {} lines.", c.count, c.lines)?;
+        if !c.rules.is_empty() {
+            writeln!(out, "Rules: {}.", join_top(&c.rules))?;
+        }
+        if let Some(s) = &c.sample {
+            writeln!(out, "\nSample ({}:{}):\n\n```\n{}\n```", s.file, s.line, redact(&s.text))?;
+        }
+        for fix in &c.remediation {
+            match (&fix.registry_kind, &fix.registry) {
+                (Some(k), Some(r)) => writeln!(out, "\n**Fix for {k} (`{r}`):**\n")?,
+                (Some(k), None) => writeln!(out, "\n**Fix for {k}:**\n")?,
+                _ => writeln!(out, "\n**Fix:**\n")?,
+            }
+            writeln!(out, "{}", fix.steps.trim_end())?;
+        }
+        if !c.references.is_empty() {
+            writeln!(out)?;
+            for r in &c.references {
+                writeln!(out, "- <{r}>")?;
+            }
+        }
+    }
+    Ok(())
+}

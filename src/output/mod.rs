@@ -1,0 +1,77 @@
+//! Output: a [`Report`] into bytes, one module per format.
+//!
+//! Output never scans and never computes: everything printed is already in
+//! the report. Every string that came from a log passes through
+//! `crate::redact` here, at the boundary.
+
+mod csv;
+mod json;
+mod jsonl;
+mod markdown;
+mod table;
+
+use std::io::{self, Write};
+
+use crate::summary::Report;
+
+pub use json::SCHEMA_VERSION;
+
+/// The output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputKind {
+    /// Human summary table.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON event per reported line.
+    Jsonl,
+    /// The summary as CSV rows.
+    Csv,
+    /// The summary as Markdown.
+    Markdown,
+}
+
+impl OutputKind {
+    /// Whether this output needs every event kept.
+    pub fn needs_events(self) -> bool {
+        self == OutputKind::Jsonl
+    }
+}
+
+/// Write the report in the chosen format.
+pub fn write(kind: OutputKind, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    match kind {
+        OutputKind::Table => table::write(report, out),
+        OutputKind::Json => json::write(report, out),
+        OutputKind::Jsonl => jsonl::write(report, out),
+        OutputKind::Csv => csv::write(report, out),
+        OutputKind::Markdown => markdown::write(report, out),
+    }
+}
+
+/// `a (3), b (1)`: a top list on one line.
+fn join_top(items: &[(String, u64)]) -> String {
+    items.iter().map(|(k, n)| format!("{k} ({n})")).collect::<Vec<_>>().join(", ")
+}
+
+/// `first → last`, or what is known.
+fn seen(report: &crate::summary::CauseReport) -> String {
+    match (report.first_seen, report.last_seen) {
+        (Some(a), Some(b)) if a == b => a.to_string(),
+        (Some(a), Some(b)) => format!("{a} → {b}"),
+        _ => String::new(),
+    }
+}
+
+/// Thousands separators for counts shown to people.
+fn human(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

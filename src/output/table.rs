@@ -1,0 +1,220 @@
+//! `--output table`: the human summary, fitted to a 100-column terminal.
+//!
+//! A ranked table of causes first (what failed, how often, where), then one
+//! block per cause with its top lists, a sample line and the remediation for
+//! the registry kinds seen.
+
+use std::io::{self, Write};
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
+
+use super::{human, join_top, seen};
+use crate::redact::redact;
+use crate::summary::{CauseReport, Report};
+
+/// Columns the output is fitted to.
+pub const WIDTH: u16 = 100;
+
+/// Write the table summary.
+pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let t = &report.stats.total;
+    writeln!(
+        out,
+        "pullscan: {} input{}, {} lines ({} bytes), {} candidate, {} classified, {} unclassified{}",
+        report.stats.inputs.len(),
+        if report.stats.inputs.len() == 1 { "" } else { "s" },
+        human(t.lines),
+        human(t.bytes),
+        human(t.candidate),
+        human(t.classified),
+        human(t.unclassified),
+        if report.stats.errors > 0 {
+            format!(", {} input error(s)", report.stats.errors)
+        } else {
+            String::new()
+        }
+    )?;
+    if report.causes.is_empty() {
+        writeln!(out, "No image pull failures found.")?;
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", overview(report))?;
+    for c in &report.causes {
+        writeln!(out)?;
+        detail(c, out)?;
+    }
+    Ok(())
+}
+
+fn overview(report: &Report) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH)
+        .set_header(["Cause", "Count", "Top image", "Registry"]);
+    // Ids and counts never wrap; the top image and registry are cut to
+    // their columns (the full lists follow per cause).
+    let widths = [
+        ColumnConstraint::ContentWidth,
+        ColumnConstraint::ContentWidth,
+        ColumnConstraint::Absolute(Width::Fixed(IMAGE_COL)),
+        ColumnConstraint::Absolute(Width::Fixed(REGISTRY_COL)),
+    ];
+    table.set_constraints(widths);
+    for c in &report.causes {
+        table.add_row(vec![
+            Cell::new(&c.cause),
+            Cell::new(human(c.count)).set_alignment(CellAlignment::Right),
+            Cell::new(first_of(&c.images, usize::from(IMAGE_COL) - 9)),
+            Cell::new(first_of(&c.registries, usize::from(REGISTRY_COL) - 9)),
+        ]);
+    }
+    table
+}
+
+/// Column widths of the overview (with padding): the cause id (up to 29
+/// characters) and count take the rest of 100 columns.
+const IMAGE_COL: u16 = 33;
+const REGISTRY_COL: u16 = 20;
+
+/// The most frequent entry of a top list, cut to `max` characters, with
+/// how many others there are: `docker.io (+3)`.
+fn first_of(items: &[(String, u64)], max: usize) -> String {
+    let Some((first, _)) = items.first() else { return String::new() };
+    let first = truncate(first, max);
+    match items.len() - 1 {
+        0 => first,
+        n => format!("{first} (+{n})"),
+    }
+}
+
+fn detail(c: &CauseReport, out: &mut dyn Write) -> io::Result<()> {
+    let lines = if c.lines == c.count {
+        format!("{} line{}", human(c.lines), if c.lines == 1 { "" } else { "s" })
+    } else {
+        format!("{} occurrences in {} lines", human(c.count), human(c.lines))
+    };
+    let head = format!("■ {} — {} ({lines})", c.cause, c.title);
+    writeln!(out, "{}", wrap(&head, usize::from(WIDTH)).join("\n  "))?;
+    let field = |out: &mut dyn Write, name: &str, value: String| -> io::Result<()> {
+        if value.is_empty() {
+            return Ok(());
+        }
+        let indent = " ".repeat(14);
+        let wrapped = wrap(&value, usize::from(WIDTH) - 14);
+        writeln!(out, "  {name:<11} {}", wrapped.join(&format!("\n{indent}")))
+    };
+    field(out, "images", join_top(&c.images))?;
+    field(out, "registries", join_top(&c.registries))?;
+    field(out, "nodes", join_top(&c.hosts))?;
+    field(out, "pods", join_top(&c.pods))?;
+    field(out, "seen", seen(c))?;
+    field(out, "rules", join_top(&c.rules))?;
+    if let Some(s) = &c.sample {
+        let text = truncate(&redact(&s.text), 400);
+        field(out, "sample", format!("{}:{}: {text}", s.file, s.line))?;
+    }
+    for fix in &c.remediation {
+        let head = match (&fix.registry_kind, &fix.registry) {
+            (Some(k), Some(r)) => format!("  fix ({k}, {r}):"),
+            (Some(k), None) => format!("  fix ({k}):"),
+            _ => "  fix:".to_string(),
+        };
+        writeln!(out, "{head}")?;
+        // Our own text with image and registry names filled in: nothing
+        // to redact. Continuation lines hang under the step's text.
+        for line in fix.steps.trim_end().lines() {
+            let hang = hanging_indent(line);
+            let wrapped = wrap(line.trim_end(), usize::from(WIDTH) - 4 - hang.len());
+            for (i, w) in wrapped.iter().enumerate() {
+                if i == 0 {
+                    writeln!(out, "    {w}")?;
+                } else {
+                    writeln!(out, "    {hang}{}", w.trim_start())?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The indent under which a wrapped step continues: its own leading spaces
+/// plus the width of a `1. ` or `- ` marker.
+fn hanging_indent(line: &str) -> String {
+    let lead = line.len() - line.trim_start().len();
+    let rest = line.trim_start();
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let marker = if digits > 0 && rest[digits..].starts_with(". ") {
+        digits + 2
+    } else if rest.starts_with("- ") || rest.starts_with("* ") {
+        2
+    } else {
+        0
+    };
+    " ".repeat(lead + marker)
+}
+
+/// Cut `s` to at most `max` characters, marking the cut.
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// Greedy word wrap to `width` characters; words longer than a line are
+/// split.
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let lead: String = s.chars().take_while(|c| *c == ' ').collect();
+    let mut lines = Vec::new();
+    let mut cur = lead.clone();
+    for word in s.split(' ').filter(|w| !w.is_empty()) {
+        let mut word = word.to_string();
+        loop {
+            let cur_len = cur.chars().count();
+            let sep = usize::from(cur_len > lead.len());
+            if cur_len + sep + word.chars().count() <= width {
+                if sep == 1 {
+                    cur.push(' ');
+                }
+                cur.push_str(&word);
+                break;
+            }
+            if cur_len > lead.len() {
+                lines.push(std::mem::replace(&mut cur, lead.clone()));
+                continue;
+            }
+            // The word alone is too long: split it.
+            let room = width.saturating_sub(cur_len).max(1);
+            let split = word.char_indices().nth(room).map_or(word.len(), |(i, _)| i);
+            cur.push_str(&word[..split]);
+            lines.push(std::mem::replace(&mut cur, lead.clone()));
+            word = word[split..].to_string();
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if cur.chars().count() > lead.len() || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_to_width() {
+        let w = wrap("aaa bbb ccc ddd", 7);
+        assert_eq!(w, vec!["aaa bbb", "ccc ddd"]);
+        let w = wrap("abcdefghij", 4);
+        assert_eq!(w, vec!["abcd", "efgh", "ij"]);
+        let w = wrap("   1. step one two", 10);
+        assert!(w.iter().all(|l| l.chars().count() <= 10), "{w:?}");
+    }
+}

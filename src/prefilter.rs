@@ -1,0 +1,189 @@
+//! The literal prefilter: which lines are worth parsing at all.
+//!
+//! Every rule pattern is reduced to literals that any match must contain
+//! ([`literals_of`], using `regex-syntax`'s extractor, so the prefilter is
+//! derived from the rules and cannot drift from them). One case-insensitive
+//! Aho-Corasick automaton over all of them, plus the generic pull words that
+//! let unclassified pull lines be counted, is run over whole buffers
+//! ([`Prefilter::find`]); only lines it hits are parsed and matched.
+//!
+//! The raw buffer still has its escapes (`\"`, `\u0027`) while rules match
+//! the unescaped message, so literals are cut at characters that escaping
+//! changes: the longest escape-free piece of a necessary literal is itself
+//! necessary, and it reads the same before and after unescaping.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+
+/// Shortest literal accepted: shorter ones would make most lines candidates.
+pub const MIN_LITERAL_LEN: usize = 4;
+
+/// Characters that JSON, logfmt or CSV escaping may rewrite.
+const ESCAPED: &[u8] = b"\"'\\<>&+\n\r\t";
+
+/// The lowercase literals that every match of `pattern` contains (at least
+/// one of them), or a message saying why there are none usable.
+pub fn literals_of(pattern: &str) -> Result<Vec<String>, String> {
+    // The automaton is ASCII case-insensitive, so a leading `(?i)` adds
+    // nothing to the literals but case variants (which the extractor's
+    // limits would cut short): extract from the case-sensitive pattern.
+    // Unicode case folding is ignored for the same reason.
+    let pattern = pattern.strip_prefix("(?i)").unwrap_or(pattern);
+    let ascii =
+        regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern);
+    let hir = match ascii {
+        Ok(hir) => hir,
+        Err(_) => regex_syntax::Parser::new().parse(pattern).map_err(|e| e.to_string())?,
+    };
+    let mut best: Option<Vec<String>> = None;
+    for kind in [ExtractKind::Prefix, ExtractKind::Suffix] {
+        let mut ex = Extractor::new();
+        // Small class limit: `\d` or `[0-9a-f]` end a literal instead of
+        // multiplying it into dozens of near-copies.
+        ex.kind(kind).limit_class(4).limit_total(256);
+        let seq = ex.extract(&hir);
+        let Some(lits) = seq.literals() else { continue };
+        if lits.is_empty() {
+            continue;
+        }
+        let mut out: Vec<String> = lits
+            .iter()
+            .map(|l| escape_free_piece(l.as_bytes()).to_ascii_lowercase())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .collect();
+        out.sort();
+        out.dedup();
+        if out.iter().all(|s| s.len() >= MIN_LITERAL_LEN) {
+            let shortest = out.iter().map(String::len).min().unwrap_or(0);
+            let prev = best.as_ref().and_then(|b| b.iter().map(String::len).min()).unwrap_or(0);
+            if best.is_none() || shortest > prev {
+                best = Some(out);
+            }
+        }
+    }
+    best.ok_or_else(|| {
+        format!(
+            "no literal of {MIN_LITERAL_LEN}+ bytes that every match must contain \
+             (start or end the pattern with plain text, or give the rule `keywords`)"
+        )
+    })
+}
+
+/// The longest piece of `lit` free of characters that escaping rewrites.
+fn escape_free_piece(lit: &[u8]) -> Vec<u8> {
+    lit.split(|b| ESCAPED.contains(b)).max_by_key(|p| p.len()).unwrap_or(&[]).to_vec()
+}
+
+/// A compiled multi-literal prefilter.
+#[derive(Clone, Debug)]
+pub struct Prefilter {
+    ac: AhoCorasick,
+    /// For each automaton pattern, the rules (indices) it stands for; empty
+    /// for the generic pull words.
+    owners: Vec<Vec<usize>>,
+}
+
+impl Prefilter {
+    /// Build from `(literal, rule index)` pairs plus owner-less generic words.
+    pub fn new<'a>(
+        rule_literals: impl IntoIterator<Item = (&'a str, usize)>,
+        generic: &[&str],
+    ) -> Result<Prefilter, String> {
+        let mut lits: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<usize>> = Vec::new();
+        let mut add = |lit: &str, owner: Option<usize>| {
+            let lit = lit.to_ascii_lowercase();
+            let i = match lits.iter().position(|l| *l == lit) {
+                Some(i) => i,
+                None => {
+                    lits.push(lit);
+                    owners.push(Vec::new());
+                    lits.len() - 1
+                }
+            };
+            if let Some(o) = owner {
+                if !owners[i].contains(&o) {
+                    owners[i].push(o);
+                }
+            }
+        };
+        for (lit, rule) in rule_literals {
+            add(lit, Some(rule));
+        }
+        for g in generic {
+            add(g, None);
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&lits)
+            .map_err(|e| e.to_string())?;
+        Ok(Prefilter { ac, owners })
+    }
+
+    /// The offset of the first literal hit at or after `start`, if any.
+    #[inline]
+    pub fn find(&self, haystack: &[u8], start: usize) -> Option<usize> {
+        let input = aho_corasick::Input::new(haystack).span(start..haystack.len());
+        self.ac.find(input).map(|m| m.start())
+    }
+
+    /// The rules any of whose literals occur in `text` (sorted, deduplicated).
+    pub fn rules_in(&self, text: &[u8]) -> Vec<usize> {
+        let mut out = Vec::new();
+        for m in self.ac.find_overlapping_iter(text) {
+            out.extend_from_slice(&self.owners[m.pattern().as_usize()]);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// How many literals the automaton holds.
+    pub fn len(&self) -> usize {
+        self.owners.len()
+    }
+
+    /// Whether the automaton holds no literal.
+    pub fn is_empty(&self) -> bool {
+        self.owners.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_from_patterns() {
+        let cases: &[(&str, &[&str])] = &[
+            ("no such host", &["no such host"]),
+            ("(?i)TLS handshake timeout", &["tls handshake timeout"]),
+            (r#"Failed to pull image "[^"]+""#, &["failed to pull image "]),
+            (
+                r"(connection reset by peer|broken pipe)",
+                &["broken pipe", "connection reset by peer"],
+            ),
+            (r"received unexpected HTTP status: 5\d\d", &["received unexpected http status: 5"]),
+            (r"\S+: no space left on device", &[": no space left on device"]),
+            (r"client with IP '[^']*' is not allowed", &["client with ip "]),
+        ];
+        for (p, want) in cases {
+            let got = literals_of(p).unwrap();
+            assert_eq!(got, *want, "pattern {p}");
+        }
+        assert!(literals_of(r".*").is_err());
+        assert!(literals_of(r"\d+ \w+").is_err());
+    }
+
+    #[test]
+    fn finds_case_insensitively_and_maps_rules() {
+        let pf = Prefilter::new([("no such host", 0), ("i/o timeout", 1)], &["pull"]).unwrap();
+        let hay = b"aaa\nbbb NO SUCH HOST\nccc";
+        assert_eq!(pf.find(hay, 0), Some(8));
+        assert_eq!(pf.find(hay, 9), None);
+        assert_eq!(pf.rules_in(b"lookup x: i/o timeout; no such host"), vec![0, 1]);
+        assert_eq!(pf.rules_in(b"ImagePullBackOff"), Vec::<usize>::new());
+        assert!(pf.find(b"ImagePullBackOff", 0).is_some());
+    }
+}

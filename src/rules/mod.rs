@@ -1,0 +1,455 @@
+//! The rule table: causes and the rules that recognise them.
+//!
+//! Rule files (`rules/*.toml`, compiled into the binary, plus `--rules DIR`)
+//! are read into `…Syntax` structs that reject unknown fields, then compiled
+//! into a validated [`RuleSet`]: every pattern compiled, every rule pointing
+//! at a defined cause, ids unique, and every pattern carrying a literal the
+//! prefilter can look for. Any problem is a [`RuleError`] naming the file,
+//! the rule and the pattern. This module knows nothing of log formats: a rule
+//! sees only the message text of a record.
+
+mod check;
+mod load;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+pub use check::{check, Problem};
+pub use load::{builtin, load_dir, BUILTIN_FILES};
+
+/// What a cause says about a pull.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CauseKind {
+    /// A pull or push failed.
+    Failure,
+    /// A pull succeeded (counted for the failure ratio).
+    Success,
+    /// The line looks like a failure but is normal (a look-alike).
+    Benign,
+}
+
+/// The remediation text of a cause or rule: general steps plus the exact
+/// steps per registry kind. Keys are registry kind names (`acr`, `ecr`, ...).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Remediation {
+    /// Steps that apply whatever the registry.
+    pub general: Option<String>,
+    /// Azure Container Registry.
+    pub acr: Option<String>,
+    /// Amazon ECR.
+    pub ecr: Option<String>,
+    /// Google Container Registry.
+    pub gcr: Option<String>,
+    /// Google Artifact Registry (falls back to `gcr`).
+    pub gar: Option<String>,
+    /// Docker Hub.
+    pub dockerhub: Option<String>,
+    /// GitHub Container Registry.
+    pub ghcr: Option<String>,
+    /// Quay.
+    pub quay: Option<String>,
+    /// Microsoft Container Registry.
+    pub mcr: Option<String>,
+    /// Any other (self-hosted) registry.
+    pub private: Option<String>,
+}
+
+impl Remediation {
+    /// The registry-specific steps for a registry kind name, if any.
+    pub fn for_kind(&self, kind: &str) -> Option<&str> {
+        let v = match kind {
+            "acr" => &self.acr,
+            "ecr" => &self.ecr,
+            "gcr" => &self.gcr,
+            "gar" => return self.gar.as_deref().or(self.gcr.as_deref()),
+            "dockerhub" => &self.dockerhub,
+            "ghcr" => &self.ghcr,
+            "quay" => &self.quay,
+            "mcr" => &self.mcr,
+            "private" => &self.private,
+            _ => return None,
+        };
+        v.as_deref()
+    }
+
+    /// `self` with every field that `over` sets replaced by `over`'s.
+    fn overlaid(&self, over: &Remediation) -> Remediation {
+        let pick = |a: &Option<String>, b: &Option<String>| b.clone().or_else(|| a.clone());
+        Remediation {
+            general: pick(&self.general, &over.general),
+            acr: pick(&self.acr, &over.acr),
+            ecr: pick(&self.ecr, &over.ecr),
+            gcr: pick(&self.gcr, &over.gcr),
+            gar: pick(&self.gar, &over.gar),
+            dockerhub: pick(&self.dockerhub, &over.dockerhub),
+            ghcr: pick(&self.ghcr, &over.ghcr),
+            quay: pick(&self.quay, &over.quay),
+            mcr: pick(&self.mcr, &over.mcr),
+            private: pick(&self.private, &over.private),
+        }
+    }
+}
+
+/// One rule file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFileSyntax {
+    #[serde(default)]
+    causes: Vec<CauseSyntax>,
+    #[serde(default)]
+    rules: Vec<RuleSyntax>,
+}
+
+/// A `[[causes]]` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CauseSyntax {
+    id: String,
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "default_kind")]
+    kind: CauseKind,
+    #[serde(default)]
+    remediation: Remediation,
+    #[serde(default)]
+    references: Vec<String>,
+}
+
+fn default_kind() -> CauseKind {
+    CauseKind::Failure
+}
+
+/// A `[[rules]]` table as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSyntax {
+    id: String,
+    cause: String,
+    title: String,
+    patterns: Vec<String>,
+    #[serde(default = "default_priority")]
+    priority: i32,
+    /// Generic wording (`i/o timeout`, `x509:`) that other programs log
+    /// too: only a failure when the line is about a pull (see
+    /// `Classifier::has_pull_context`).
+    #[serde(default)]
+    needs_pull_context: bool,
+    /// Literals for the prefilter when they cannot be derived from the
+    /// patterns (each must occur, case-insensitively, in every match).
+    #[serde(default)]
+    keywords: Vec<String>,
+    #[serde(default)]
+    remediation: Remediation,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    examples: Vec<String>,
+    #[serde(default)]
+    counterexamples: Vec<String>,
+}
+
+/// The priority of a rule that states none.
+pub const DEFAULT_PRIORITY: i32 = 50;
+
+fn default_priority() -> i32 {
+    DEFAULT_PRIORITY
+}
+
+/// A cause: a stable public id and what to do about it.
+#[derive(Clone, Debug)]
+pub struct Cause {
+    /// Stable public id (`auth.unauthorized`).
+    pub id: String,
+    /// Short title for tables.
+    pub title: String,
+    /// What it means.
+    pub description: String,
+    /// Failure, success or benign look-alike.
+    pub kind: CauseKind,
+    /// What to do.
+    pub remediation: Remediation,
+    /// Documentation links.
+    pub references: Vec<String>,
+    /// The file that defined it.
+    pub origin: String,
+}
+
+/// A compiled rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Stable public id.
+    pub id: String,
+    /// Index of its cause in [`RuleSet::causes`].
+    pub cause: usize,
+    /// Short title.
+    pub title: String,
+    /// The patterns as written (for messages and export).
+    pub patterns: Vec<String>,
+    /// The compiled patterns, in the same order.
+    pub regexes: Vec<regex::bytes::Regex>,
+    /// Higher wins when several rules match one line.
+    pub priority: i32,
+    /// Only matches lines that are about a pull (generic wording).
+    pub needs_pull_context: bool,
+    /// The prefilter literals (lowercase); every match contains one of them.
+    pub literals: Vec<String>,
+    /// The cause's remediation with this rule's overrides applied.
+    pub remediation: Remediation,
+    /// Documentation links (the rule's, then the cause's).
+    pub references: Vec<String>,
+    /// Lines this rule must match (and win).
+    pub examples: Vec<String>,
+    /// Lines this rule must not match.
+    pub counterexamples: Vec<String>,
+    /// The file that defined it.
+    pub origin: String,
+}
+
+impl Rule {
+    /// Whether any pattern of this rule matches the text.
+    pub fn is_match(&self, text: &[u8]) -> bool {
+        self.regexes.iter().any(|r| r.is_match(text))
+    }
+}
+
+/// The compiled rule table: causes, then rules in load order.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet {
+    /// Every defined cause.
+    pub causes: Vec<Cause>,
+    /// Every rule, in load order (builtin files sorted by name, then user files).
+    pub rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The cause of a rule.
+    pub fn cause_of(&self, rule: &Rule) -> &Cause {
+        &self.causes[rule.cause]
+    }
+
+    /// Look a cause up by id.
+    pub fn cause(&self, id: &str) -> Option<&Cause> {
+        self.causes.iter().find(|c| c.id == id)
+    }
+
+    /// Look a rule up by id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Add the causes and rules of one file's text. `origin` names the file
+    /// in errors. Rules may point at causes defined in this file or in any
+    /// added before.
+    pub fn add_source(&mut self, origin: &str, text: &str) -> Result<(), RuleError> {
+        self.add_causes(origin, text)?;
+        self.add_rules(origin, text)
+    }
+
+    /// Add only the `[[causes]]` of one file's text.
+    pub fn add_causes(&mut self, origin: &str, text: &str) -> Result<(), RuleError> {
+        let file = parse_file(origin, text)?;
+        let err = |id: &str, message: String| RuleError {
+            file: origin.into(),
+            rule: Some(id.into()),
+            pattern: None,
+            message,
+        };
+        for c in file.causes {
+            if let Some(prev) = self.cause(&c.id) {
+                let m = format!("duplicate cause id (first defined in {})", prev.origin);
+                return Err(err(&c.id, m));
+            }
+            if c.kind == CauseKind::Failure && c.remediation.general.is_none() {
+                return Err(err(&c.id, "cause has no remediation.general".into()));
+            }
+            ensure_id(&c.id).map_err(|m| err(&c.id, m))?;
+            self.causes.push(Cause {
+                id: c.id,
+                title: c.title,
+                description: c.description,
+                kind: c.kind,
+                remediation: c.remediation,
+                references: c.references,
+                origin: origin.into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Add only the `[[rules]]` of one file's text; their causes must exist.
+    pub fn add_rules(&mut self, origin: &str, text: &str) -> Result<(), RuleError> {
+        for r in parse_file(origin, text)?.rules {
+            let rule = self.compile_rule(origin, r)?;
+            self.rules.push(rule);
+        }
+        Ok(())
+    }
+
+    fn compile_rule(&self, origin: &str, r: RuleSyntax) -> Result<Rule, RuleError> {
+        let err = |pattern: Option<&str>, message: String| RuleError {
+            file: origin.into(),
+            rule: Some(r.id.clone()),
+            pattern: pattern.map(Into::into),
+            message,
+        };
+        ensure_id(&r.id).map_err(|m| err(None, m))?;
+        if let Some(prev) = self.rule(&r.id) {
+            return Err(err(None, format!("duplicate rule id (first defined in {})", prev.origin)));
+        }
+        let cause = self.causes.iter().position(|c| c.id == r.cause).ok_or_else(|| {
+            err(None, format!("unknown cause {:?} (define it in a [[causes]] table)", r.cause))
+        })?;
+        if r.patterns.is_empty() {
+            return Err(err(None, "rule has no patterns".into()));
+        }
+        let mut regexes = Vec::with_capacity(r.patterns.len());
+        let mut literals = Vec::new();
+        for p in &r.patterns {
+            let re = regex::bytes::RegexBuilder::new(p)
+                .size_limit(1 << 20)
+                .dfa_size_limit(1 << 20)
+                .build()
+                .map_err(|e| err(Some(p), e.to_string()))?;
+            regexes.push(re);
+            if r.keywords.is_empty() {
+                let lits = crate::prefilter::literals_of(p).map_err(|m| err(Some(p), m))?;
+                literals.extend(lits);
+            }
+        }
+        for k in &r.keywords {
+            if k.len() < crate::prefilter::MIN_LITERAL_LEN {
+                return Err(err(None, format!("keyword {k:?} is too short for the prefilter")));
+            }
+            literals.push(k.to_ascii_lowercase());
+        }
+        literals.sort();
+        literals.dedup();
+        let c = &self.causes[cause];
+        let mut references = r.references;
+        references.extend(c.references.iter().cloned());
+        Ok(Rule {
+            remediation: c.remediation.overlaid(&r.remediation),
+            id: r.id,
+            cause,
+            title: r.title,
+            patterns: r.patterns,
+            regexes,
+            priority: r.priority,
+            needs_pull_context: r.needs_pull_context,
+            literals,
+            references,
+            examples: r.examples,
+            counterexamples: r.counterexamples,
+            origin: origin.into(),
+        })
+    }
+}
+
+fn parse_file(origin: &str, text: &str) -> Result<RuleFileSyntax, RuleError> {
+    toml::from_str(text).map_err(|e| RuleError {
+        file: origin.into(),
+        rule: None,
+        pattern: None,
+        message: e.to_string().trim_end().to_string(),
+    })
+}
+
+/// Ids are lowercase words joined by `.` and `-` (they are public API and
+/// appear in `--fail-on` globs, so no spaces or glob characters).
+fn ensure_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("invalid id {id:?}: use lowercase letters, digits, '.', '-' and '_'"))
+    }
+}
+
+/// A problem in a rule file, naming where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleError {
+    /// The file (or builtin name).
+    pub file: PathBuf,
+    /// The rule or cause id, when the problem is inside one.
+    pub rule: Option<String>,
+    /// The pattern, when the problem is in one.
+    pub pattern: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(rule) = &self.rule {
+            write!(f, ": rule {rule}")?;
+        }
+        if let Some(p) = &self.pattern {
+            write!(f, ": pattern {p:?}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// Cause ids by id, for quick membership tests.
+pub fn cause_ids(set: &RuleSet) -> BTreeMap<&str, &Cause> {
+    set.causes.iter().map(|c| (c.id.as_str(), c)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CAUSE: &str = r#"
+[[causes]]
+id = "x.y"
+title = "X"
+[causes.remediation]
+general = "do it"
+"#;
+
+    fn add(extra: &str) -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        set.add_source("t.toml", &format!("{CAUSE}{extra}"))?;
+        Ok(set)
+    }
+
+    #[test]
+    fn compiles_a_rule() {
+        let set = add("[[rules]]\nid='x.y.z'\ncause='x.y'\ntitle='t'\npatterns=['no such host']\n")
+            .unwrap();
+        assert_eq!(set.rules[0].literals, vec!["no such host"]);
+        assert_eq!(set.rules[0].remediation.general.as_deref(), Some("do it"));
+    }
+
+    #[test]
+    fn errors_name_file_rule_and_pattern() {
+        let e =
+            add("[[rules]]\nid='r'\ncause='x.y'\ntitle='t'\npatterns=['(unclosed']\n").unwrap_err();
+        assert_eq!(e.rule.as_deref(), Some("r"));
+        assert_eq!(e.pattern.as_deref(), Some("(unclosed"));
+        assert!(e.to_string().starts_with("t.toml: rule r: pattern \"(unclosed\""), "{e}");
+
+        let e = add("[[rules]]\nid='r'\ncause='nope'\ntitle='t'\npatterns=['abcd']\n").unwrap_err();
+        assert!(e.message.contains("unknown cause"), "{e}");
+        let e = add("[[rules]]\nid='r'\ncause='x.y'\ntitle='t'\npatterns=['abcd']\nbogus=1\n")
+            .unwrap_err();
+        assert!(e.message.contains("unknown field"), "{e}");
+        let e = add("[[rules]]\nid='r'\ncause='x.y'\ntitle='t'\npatterns=['abcd']\n[[rules]]\nid='r'\ncause='x.y'\ntitle='t'\npatterns=['abcd']\n").unwrap_err();
+        assert!(e.message.contains("duplicate rule id"), "{e}");
+        let e = add("[[rules]]\nid='r'\ncause='x.y'\ntitle='t'\npatterns=['.*']\n").unwrap_err();
+        assert!(e.message.contains("literal"), "{e}");
+        let e = add("[[rules]]\nid='r'\ncause='x.y'\ntitle='t'\npatterns=['a{1000}{1000}']\n")
+            .unwrap_err();
+        assert!(e.pattern.is_some(), "{e}");
+    }
+}

@@ -1,0 +1,297 @@
+//! The engine: read inputs in blocks, prefilter, parse and classify the
+//! candidate lines, aggregate.
+//!
+//! Search the buffer, not the lines (ripgrep): each input is read in large
+//! blocks that end on a line boundary; a block is split into line-aligned
+//! chunks that rayon scans in parallel. In a chunk the literal prefilter
+//! jumps from hit to hit; only the line around a hit is decoded, parsed
+//! (`crate::format`) and classified. Lines between hits are only counted
+//! (memchr), never allocated. Chunk summaries are merged in order with `+=`,
+//! so one chunk and N chunks give the same [`Summary`] (the oracle test in
+//! tests/ relies on this).
+//!
+//! Documents (CSV and JSON exports) are not handled here yet; the format
+//! layer decides per line.
+
+use std::io::{self, Read};
+
+use rayon::prelude::*;
+
+use crate::classify::{Classifier, Verdict};
+use crate::format::{self, LineContext};
+use crate::image::{self, ImageRef};
+use crate::input::{self, Input};
+use crate::summary::{Event, Summary};
+
+/// How to scan.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// Worker threads for chunks (1 = sequential).
+    pub threads: usize,
+    /// Keep every reported event (for `--output jsonl`).
+    pub keep_events: bool,
+    /// Year for lines that carry none; `None` = the file's modification
+    /// year, or the current year for stdin.
+    pub year: Option<i32>,
+    /// Bytes read per block.
+    pub block_size: usize,
+    /// Smallest chunk worth handing to another thread.
+    pub min_chunk: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> ScanOptions {
+        ScanOptions {
+            threads: 1,
+            keep_events: false,
+            year: None,
+            block_size: 16 << 20,
+            min_chunk: 256 << 10,
+        }
+    }
+}
+
+/// Scan every input; errors on one input are recorded in its stats and the
+/// others are still scanned.
+pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Summary {
+    let mut total = Summary::default();
+    for (i, input) in inputs.iter().enumerate() {
+        let year = opts.year.or_else(|| input.modified_year()).unwrap_or_else(current_year);
+        let ctx = LineContext { year };
+        let mut part = Summary::default();
+        let result = input::open(input)
+            .and_then(|mut r| scan_reader(&mut r, i, &ctx, classifier, opts, &mut part));
+        let stats = part.input_mut(i);
+        if let Err(e) = result {
+            stats.error = Some(e.to_string());
+        }
+        total += part;
+    }
+    total
+}
+
+/// Scan one reader into `out`, block by block. On a read error, what was
+/// read so far is still in `out`.
+pub fn scan_reader(
+    reader: &mut dyn Read,
+    input: usize,
+    ctx: &LineContext,
+    classifier: &Classifier,
+    opts: &ScanOptions,
+    out: &mut Summary,
+) -> io::Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(opts.block_size);
+    let mut lines_before = 0u64;
+    loop {
+        // Fill the buffer up to the block size (or EOF).
+        let filled_from = buf.len();
+        // Grow geometrically when one line outlasts the block.
+        let want = opts.block_size.max(buf.len() * 2).max(64 * 1024);
+        buf.resize(want, 0);
+        let mut len = filled_from;
+        let mut eof = false;
+        while len < buf.len() {
+            match reader.read(&mut buf[len..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    buf.truncate(len);
+                    scan_block(&buf, input, lines_before, ctx, classifier, opts, out);
+                    return Err(e);
+                }
+            }
+        }
+        buf.truncate(len);
+        if eof {
+            scan_block(&buf, input, lines_before, ctx, classifier, opts, out);
+            return Ok(());
+        }
+        // Scan up to the last newline; carry the partial line over. A block
+        // without any newline grows until the line ends.
+        let Some(nl) = memchr::memrchr(b'\n', &buf) else { continue };
+        let block = &buf[..=nl];
+        lines_before += scan_block(block, input, lines_before, ctx, classifier, opts, out);
+        buf.drain(..=nl);
+    }
+}
+
+/// Scan a block that holds whole lines (the last may lack its newline at
+/// EOF); returns the number of newlines in it.
+fn scan_block(
+    block: &[u8],
+    input: usize,
+    lines_before: u64,
+    ctx: &LineContext,
+    classifier: &Classifier,
+    opts: &ScanOptions,
+    out: &mut Summary,
+) -> u64 {
+    let chunks = split_chunks(block, opts.threads, opts.min_chunk);
+    let newlines: Vec<u64> = if chunks.len() > 1 {
+        chunks.par_iter().map(|c| count_newlines(c)).collect()
+    } else {
+        chunks.iter().map(|c| count_newlines(c)).collect()
+    };
+    let mut bases = Vec::with_capacity(chunks.len());
+    let mut acc = lines_before;
+    for n in &newlines {
+        bases.push(acc);
+        acc += n;
+    }
+    let work = |(chunk, base): (&&[u8], &u64)| {
+        let mut s = Summary::default();
+        scan_chunk(chunk, input, *base, ctx, classifier, opts.keep_events, &mut s);
+        s
+    };
+    let parts: Vec<Summary> = if chunks.len() > 1 {
+        chunks.par_iter().zip(bases.par_iter()).map(work).collect()
+    } else {
+        chunks.iter().zip(bases.iter()).map(work).collect()
+    };
+    for p in parts {
+        *out += p;
+    }
+    let total: u64 = newlines.iter().sum();
+    let unterminated = u64::from(block.last().is_some_and(|&b| b != b'\n'));
+    let stats = &mut out.input_mut(input).counts;
+    stats.bytes += block.len() as u64;
+    stats.lines += total + unterminated;
+    total
+}
+
+/// Split a block into at most `n` line-aligned chunks of at least `min` bytes.
+pub fn split_chunks(block: &[u8], n: usize, min: usize) -> Vec<&[u8]> {
+    let n = n.max(1).min(block.len() / min.max(1)).max(1);
+    let mut chunks = Vec::with_capacity(n);
+    let mut start = 0;
+    for k in 1..n {
+        let target = block.len() * k / n;
+        if target <= start {
+            continue;
+        }
+        match memchr::memchr(b'\n', &block[target..]) {
+            Some(i) => {
+                let end = target + i + 1;
+                chunks.push(&block[start..end]);
+                start = end;
+            }
+            None => break,
+        }
+    }
+    if start < block.len() || chunks.is_empty() {
+        chunks.push(&block[start..]);
+    }
+    chunks
+}
+
+fn count_newlines(b: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', b).count() as u64
+}
+
+/// Scan one chunk of whole lines whose first line is line `base + 1`.
+pub fn scan_chunk(
+    chunk: &[u8],
+    input: usize,
+    base: u64,
+    ctx: &LineContext,
+    classifier: &Classifier,
+    keep_events: bool,
+    out: &mut Summary,
+) {
+    let prefilter = classifier.prefilter();
+    let mut pos = 0;
+    let mut line_no = base; // newlines before `counted_to`
+    let mut counted_to = 0;
+    while pos < chunk.len() {
+        let Some(hit) = prefilter.find(chunk, pos) else { break };
+        let start = memchr::memrchr(b'\n', &chunk[..hit]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &chunk[hit..]).map_or(chunk.len(), |i| hit + i);
+        line_no += count_newlines(&chunk[counted_to..start]);
+        counted_to = start;
+        scan_line(&chunk[start..end], (input, line_no + 1), ctx, classifier, keep_events, out);
+        pos = end + 1;
+    }
+}
+
+/// Parse, classify and account for one candidate line.
+fn scan_line(
+    line: &[u8],
+    at: (usize, u64),
+    ctx: &LineContext,
+    classifier: &Classifier,
+    keep_events: bool,
+    out: &mut Summary,
+) {
+    let text = String::from_utf8_lossy(line);
+    let record = format::parse_line(&text, ctx);
+    let verdict = classifier.classify(&record);
+    let counts = &mut out.input_mut(at.0).counts;
+    counts.candidate += 1;
+    match verdict {
+        Verdict::Failure { .. } => counts.classified += 1,
+        Verdict::Unclassified => counts.unclassified += 1,
+        Verdict::Success { .. } => {
+            counts.benign += 1;
+            counts.successful += 1;
+        }
+        Verdict::LookAlike { .. } | Verdict::Unrelated => counts.benign += 1,
+    }
+    if !verdict.is_reported() {
+        return;
+    }
+    let rules = classifier.rules();
+    let rule = verdict.rule();
+    let image_text = record.image.clone().or_else(|| image::find_image(&record.message));
+    let image = image_text.as_deref().and_then(ImageRef::parse);
+    let registry = match &image {
+        Some(img) => Some(img.registry_host().to_string()),
+        None => image::find_registry_host(&record.message).map(str::to_string),
+    };
+    let ev = Event {
+        at,
+        time: record.time,
+        envelope: record.envelope,
+        format: record.format,
+        emitter: record.emitter,
+        rule,
+        cause: rule.map(|r| rules.rules[r].cause),
+        image,
+        registry,
+        host: record.host.map(|h| h.into_owned()),
+        pod: record.pod.map(|p| p.into_owned()),
+        namespace: record.namespace.map(|n| n.into_owned()),
+        container: record.container.map(|c| c.into_owned()),
+        count: record.count.max(1),
+        message: record.message.into_owned(),
+    };
+    out.add_event(ev, rules, keep_events);
+}
+
+fn current_year() -> i32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    crate::time::Timestamp { secs: secs as i64, nanos: 0, naive: false }.year()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_chunks;
+
+    #[test]
+    fn chunks_are_line_aligned_and_cover_the_block() {
+        let block = b"aaaa\nbbbb\ncccc\ndddd\neeee\nffff";
+        for n in 1..8 {
+            let chunks = split_chunks(block, n, 1);
+            assert_eq!(chunks.concat(), block.to_vec(), "n={n}");
+            for c in &chunks[..chunks.len() - 1] {
+                assert_eq!(c.last(), Some(&b'\n'));
+            }
+        }
+        assert_eq!(split_chunks(b"", 4, 1), vec![&b""[..]]);
+    }
+}

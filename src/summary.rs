@@ -1,0 +1,642 @@
+//! Aggregation: per-cause counts and samples, merged across chunks.
+//!
+//! The scanner turns every reported line into an [`Event`] and adds it to a
+//! [`Summary`]; summaries of chunks scanned in parallel merge with `+=` and
+//! give the same result as one sequential pass (every choice of "which
+//! sample" or "which registry host" takes the earliest position, never the
+//! first to arrive). [`Summary::finish`] turns the aggregate into a
+//! [`Report`]: causes ranked, top-k lists cut, remediation chosen for the
+//! registry kinds seen with the real host filled in. Output prints a
+//! `Report` and computes nothing.
+//!
+//! Every distinct-key map is capped ([`Tally`]): past the cap, new keys are
+//! counted under `other`, so memory stays bounded on hostile input.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::AddAssign;
+
+use crate::image::{ImageRef, RegistryKind};
+use crate::record::{Emitter, Envelope, Format};
+use crate::rules::{Remediation, RuleSet};
+use crate::time::Timestamp;
+
+/// Distinct keys kept per tally before new keys go to `other`.
+pub const TALLY_CAP: usize = 10_000;
+/// Entries shown in each top list of a report.
+pub const TOP_K: usize = 5;
+
+/// Where a line is: input index and 1-based line number. Orders positions
+/// across inputs and chunks.
+pub type Position = (usize, u64);
+
+/// One reported line (a failure, classified or not).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// Input index and 1-based line number.
+    pub at: Position,
+    /// When the line says it was written.
+    pub time: Option<Timestamp>,
+    /// Envelope unwrapped, if any.
+    pub envelope: Option<Envelope>,
+    /// Payload format.
+    pub format: Format,
+    /// Who wrote it.
+    pub emitter: Emitter,
+    /// Winning rule; `None` for unclassified lines.
+    pub rule: Option<usize>,
+    /// Cause index; `None` for unclassified lines.
+    pub cause: Option<usize>,
+    /// The image the line is about, parsed.
+    pub image: Option<ImageRef>,
+    /// The registry host the line talks to (from the image or a URL).
+    pub registry: Option<String>,
+    /// Node or host.
+    pub host: Option<String>,
+    /// Kubernetes pod.
+    pub pod: Option<String>,
+    /// Kubernetes namespace.
+    pub namespace: Option<String>,
+    /// Container.
+    pub container: Option<String>,
+    /// Occurrences this line stands for (`(x3 over 50s)`).
+    pub count: u32,
+    /// The message as classified.
+    pub message: String,
+}
+
+impl Event {
+    /// The registry kind of the line's registry.
+    pub fn registry_kind(&self) -> Option<RegistryKind> {
+        self.registry.as_deref().map(RegistryKind::from_host)
+    }
+}
+
+/// A capped count of distinct keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    counts: HashMap<String, u64>,
+    /// Occurrences of keys that arrived after the cap was reached.
+    pub other: u64,
+}
+
+impl Tally {
+    /// Count `n` occurrences of `key`.
+    pub fn add(&mut self, key: &str, n: u64) {
+        if let Some(c) = self.counts.get_mut(key) {
+            *c += n;
+        } else if self.counts.len() < TALLY_CAP {
+            self.counts.insert(key.to_string(), n);
+        } else {
+            self.other += n;
+        }
+    }
+
+    /// Whether any key was counted.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty() && self.other == 0
+    }
+
+    /// Number of distinct keys kept.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// The `k` most frequent keys, ties by key; `other` last if non-zero.
+    pub fn top(&self, k: usize) -> Vec<(String, u64)> {
+        let mut v: Vec<(&String, &u64)> = self.counts.iter().collect();
+        v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let mut out: Vec<(String, u64)> =
+            v.into_iter().take(k).map(|(s, n)| (s.clone(), *n)).collect();
+        if self.other > 0 {
+            out.push(("other".into(), self.other));
+        }
+        out
+    }
+}
+
+impl AddAssign<&Tally> for Tally {
+    fn add_assign(&mut self, rhs: &Tally) {
+        for (k, n) in &rhs.counts {
+            self.add(k, *n);
+        }
+        self.other += rhs.other;
+    }
+}
+
+/// The earliest-positioned example of something.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Earliest<T> {
+    at: Position,
+    value: T,
+}
+
+fn keep_earliest<T: Clone>(slot: &mut Option<Earliest<T>>, other: &Option<Earliest<T>>) {
+    if let Some(o) = other {
+        if slot.as_ref().is_none_or(|s| o.at < s.at) {
+            *slot = Some(o.clone());
+        }
+    }
+}
+
+/// Aggregates for one cause (or for unclassified lines).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CauseStats {
+    /// Occurrences (a line with `(x3 over ...)` counts 3).
+    pub occurrences: u64,
+    /// Lines.
+    pub lines: u64,
+    /// Images, normalised.
+    pub images: Tally,
+    /// Registry hosts.
+    pub registries: Tally,
+    /// Nodes / hosts.
+    pub hosts: Tally,
+    /// Pods (`namespace/pod`).
+    pub pods: Tally,
+    /// Winning rule ids.
+    pub rules: Tally,
+    /// Earliest time seen.
+    pub first: Option<Timestamp>,
+    /// Latest time seen.
+    pub last: Option<Timestamp>,
+    sample: Option<Earliest<String>>,
+    /// Per registry kind, the earliest line's registry host and image.
+    kinds: BTreeMap<RegistryKind, Earliest<(String, Option<ImageRef>)>>,
+}
+
+impl CauseStats {
+    fn add(&mut self, ev: &Event, rules: &RuleSet) {
+        let n = u64::from(ev.count.max(1));
+        self.occurrences += n;
+        self.lines += 1;
+        if let Some(img) = &ev.image {
+            self.images.add(&img.to_string(), n);
+        }
+        if let Some(reg) = &ev.registry {
+            self.registries.add(reg, n);
+            let kind = RegistryKind::from_host(reg);
+            let cand = Some(Earliest { at: ev.at, value: (reg.clone(), ev.image.clone()) });
+            let mut slot = self.kinds.remove(&kind);
+            keep_earliest(&mut slot, &cand);
+            if let Some(s) = slot {
+                self.kinds.insert(kind, s);
+            }
+        }
+        if let Some(h) = &ev.host {
+            self.hosts.add(h, n);
+        }
+        if let Some(p) = &ev.pod {
+            match &ev.namespace {
+                Some(ns) => self.pods.add(&format!("{ns}/{p}"), n),
+                None => self.pods.add(p, n),
+            }
+        }
+        if let Some(r) = ev.rule {
+            self.rules.add(&rules.rules[r].id, n);
+        }
+        if let Some(t) = ev.time {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+        keep_earliest(&mut self.sample, &Some(Earliest { at: ev.at, value: ev.message.clone() }));
+    }
+}
+
+impl AddAssign<&CauseStats> for CauseStats {
+    fn add_assign(&mut self, rhs: &CauseStats) {
+        self.occurrences += rhs.occurrences;
+        self.lines += rhs.lines;
+        self.images += &rhs.images;
+        self.registries += &rhs.registries;
+        self.hosts += &rhs.hosts;
+        self.pods += &rhs.pods;
+        self.rules += &rhs.rules;
+        self.first = match (self.first, rhs.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, rhs.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        keep_earliest(&mut self.sample, &rhs.sample);
+        for (kind, e) in &rhs.kinds {
+            let mut slot = self.kinds.remove(kind);
+            keep_earliest(&mut slot, &Some(e.clone()));
+            if let Some(s) = slot {
+                self.kinds.insert(*kind, s);
+            }
+        }
+    }
+}
+
+/// Line accounting for one input (or, summed, for all).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Bytes read (after decompression).
+    pub bytes: u64,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines the prefilter selected.
+    pub candidate: u64,
+    /// Candidate lines classified as a failure cause.
+    pub classified: u64,
+    /// Candidate lines about a failed pull that no rule matched.
+    pub unclassified: u64,
+    /// Candidate lines that are not failures (successes, look-alikes, other).
+    pub benign: u64,
+    /// Of the benign lines, successful pulls.
+    pub successful: u64,
+}
+
+impl AddAssign<&Counts> for Counts {
+    fn add_assign(&mut self, rhs: &Counts) {
+        self.bytes += rhs.bytes;
+        self.lines += rhs.lines;
+        self.candidate += rhs.candidate;
+        self.classified += rhs.classified;
+        self.unclassified += rhs.unclassified;
+        self.benign += rhs.benign;
+        self.successful += rhs.successful;
+    }
+}
+
+/// One input's accounting and error.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputStats {
+    /// The path as given (`-` for stdin).
+    pub path: String,
+    /// Its line accounting.
+    pub counts: Counts,
+    /// Why it could not be read (fully), if it could not.
+    pub error: Option<String>,
+}
+
+/// What one scan found: per-cause aggregates, accounting and (optionally)
+/// the events themselves. Merges with `+=`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Per cause index; `None` is the unclassified bucket.
+    pub causes: BTreeMap<Option<usize>, CauseStats>,
+    /// Accounting per input index.
+    pub inputs: BTreeMap<usize, InputStats>,
+    /// Events in input order, when the caller asked for them.
+    pub events: Vec<Event>,
+}
+
+impl Summary {
+    /// Add one reported line.
+    pub fn add_event(&mut self, ev: Event, rules: &RuleSet, keep: bool) {
+        self.causes.entry(ev.cause).or_default().add(&ev, rules);
+        if keep {
+            self.events.push(ev);
+        }
+    }
+
+    /// The accounting of one input.
+    pub fn input_mut(&mut self, input: usize) -> &mut InputStats {
+        self.inputs.entry(input).or_default()
+    }
+
+    /// Turn the aggregate into a report.
+    pub fn finish(mut self, rules: &RuleSet, input_names: &[String]) -> Report {
+        let mut stats = Stats::default();
+        for (i, name) in input_names.iter().enumerate() {
+            let mut s = self.inputs.remove(&i).unwrap_or_default();
+            s.path = name.clone();
+            stats.total += &s.counts;
+            stats.errors += u64::from(s.error.is_some());
+            stats.inputs.push(s);
+        }
+        let mut causes: Vec<CauseReport> =
+            self.causes.iter().map(|(c, st)| cause_report(*c, st, rules, input_names)).collect();
+        causes.sort_by(|a, b| {
+            let unc = |c: &CauseReport| c.cause == UNCLASSIFIED;
+            unc(a).cmp(&unc(b)).then(b.count.cmp(&a.count)).then_with(|| a.cause.cmp(&b.cause))
+        });
+        let events = self.events.iter().map(|e| EventReport::new(e, rules, input_names)).collect();
+        Report { stats, causes, events }
+    }
+}
+
+impl AddAssign<Summary> for Summary {
+    fn add_assign(&mut self, rhs: Summary) {
+        for (c, st) in &rhs.causes {
+            *self.causes.entry(*c).or_default() += st;
+        }
+        for (i, s) in rhs.inputs {
+            let mine = self.inputs.entry(i).or_default();
+            mine.counts += &s.counts;
+            if mine.error.is_none() {
+                mine.error = s.error;
+            }
+        }
+        // Chunks merge in order, so this is a plain append; out-of-order
+        // merges (not done today) still end sorted.
+        let in_order = match (self.events.last(), rhs.events.first()) {
+            (Some(a), Some(b)) => a.at <= b.at,
+            _ => true,
+        };
+        self.events.extend(rhs.events);
+        if !in_order {
+            self.events.sort_by_key(|e| e.at);
+        }
+    }
+}
+
+/// The cause id of lines no rule matched.
+pub const UNCLASSIFIED: &str = "unclassified";
+
+/// Accounting for the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Summed over inputs.
+    pub total: Counts,
+    /// Inputs that could not be read (fully).
+    pub errors: u64,
+    /// Per input, in the order given.
+    pub inputs: Vec<InputStats>,
+}
+
+/// A sample line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sample {
+    /// Input path.
+    pub file: String,
+    /// 1-based line.
+    pub line: u64,
+    /// The message.
+    pub text: String,
+}
+
+/// Remediation steps for one registry kind seen (or the general steps).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// Registry kind name; `None` for the general steps.
+    pub registry_kind: Option<String>,
+    /// The registry host the steps were filled in for.
+    pub registry: Option<String>,
+    /// The steps, placeholders filled.
+    pub steps: String,
+}
+
+/// One cause in a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CauseReport {
+    /// Cause id, or `unclassified`.
+    pub cause: String,
+    /// Cause title.
+    pub title: String,
+    /// Occurrences.
+    pub count: u64,
+    /// Lines.
+    pub lines: u64,
+    /// Top images with counts.
+    pub images: Vec<(String, u64)>,
+    /// Top registries with counts.
+    pub registries: Vec<(String, u64)>,
+    /// Top hosts / nodes with counts.
+    pub hosts: Vec<(String, u64)>,
+    /// Top pods with counts.
+    pub pods: Vec<(String, u64)>,
+    /// Winning rule ids with counts.
+    pub rules: Vec<(String, u64)>,
+    /// Earliest time seen.
+    pub first_seen: Option<Timestamp>,
+    /// Latest time seen.
+    pub last_seen: Option<Timestamp>,
+    /// The earliest line.
+    pub sample: Option<Sample>,
+    /// General steps first, then one entry per registry kind seen that has
+    /// its own steps.
+    pub remediation: Vec<Fix>,
+    /// Documentation links.
+    pub references: Vec<String>,
+}
+
+fn cause_report(
+    cause: Option<usize>,
+    st: &CauseStats,
+    rules: &RuleSet,
+    input_names: &[String],
+) -> CauseReport {
+    let (id, title, remediation, references) = match cause {
+        Some(c) => {
+            let c = &rules.causes[c];
+            let fixes = fixes(&c.remediation, st);
+            (c.id.clone(), c.title.clone(), fixes, c.references.clone())
+        }
+        None => (
+            UNCLASSIFIED.to_string(),
+            "Pull failed; no rule knows this message".to_string(),
+            vec![Fix {
+                registry_kind: None,
+                registry: None,
+                steps: "No rule matched these lines. Read the sample, then add a rule \
+                        (rules/README.md) and pass it with --rules DIR."
+                    .into(),
+            }],
+            Vec::new(),
+        ),
+    };
+    CauseReport {
+        cause: id,
+        title,
+        count: st.occurrences,
+        lines: st.lines,
+        images: st.images.top(TOP_K),
+        registries: st.registries.top(TOP_K),
+        hosts: st.hosts.top(TOP_K),
+        pods: st.pods.top(TOP_K),
+        rules: st.rules.top(usize::MAX),
+        first_seen: st.first,
+        last_seen: st.last,
+        sample: st.sample.as_ref().map(|s| Sample {
+            file: input_names.get(s.at.0).cloned().unwrap_or_default(),
+            line: s.at.1,
+            text: s.value.clone(),
+        }),
+        remediation,
+        references,
+    }
+}
+
+/// The general steps, then the steps for each registry kind seen, with the
+/// kind's earliest registry host and image filled in.
+fn fixes(rem: &Remediation, st: &CauseStats) -> Vec<Fix> {
+    let first_kind = st.kinds.values().min_by_key(|e| e.at);
+    let mut out = Vec::new();
+    if let Some(general) = &rem.general {
+        let fill = first_kind.map(|e| (&e.value.0, e.value.1.as_ref()));
+        out.push(Fix {
+            registry_kind: None,
+            registry: None,
+            steps: fill_in(general, fill.map(|f| f.0.as_str()), fill.and_then(|f| f.1)),
+        });
+    }
+    for (kind, e) in &st.kinds {
+        if let Some(text) = rem.for_kind(kind.name()) {
+            let (host, image) = &e.value;
+            out.push(Fix {
+                registry_kind: Some(kind.name().to_string()),
+                registry: Some(host.clone()),
+                steps: fill_in(text, Some(host), image.as_ref()),
+            });
+        }
+    }
+    out
+}
+
+/// Replace `{registry}` (host and port), `{host}` (without port),
+/// `{registry_name}`, `{image}`, `{repository}`, `{tag}`, `{region}` and
+/// `{account}`; unknown values stay as `<name>`.
+pub fn fill_in(text: &str, registry: Option<&str>, image: Option<&ImageRef>) -> String {
+    let host = registry.map(str::to_string).or_else(|| image.map(|i| i.registry_host()));
+    let (account, region) = image
+        .and_then(ImageRef::ecr_account_region)
+        .or_else(|| host.as_deref().and_then(ecr_account_region_of_host))
+        .map_or((None, None), |(a, r)| (Some(a), Some(r)));
+    let name = host.as_deref().map(|h| h.split(['.', ':']).next().unwrap_or(h).to_string());
+    let bare_host = host.as_deref().map(|h| h.split(':').next().unwrap_or(h).to_string());
+    let values: [(&str, Option<String>); 8] = [
+        ("registry_name", name),
+        ("host", bare_host),
+        ("registry", host.clone()),
+        ("image", image.map(|i| i.to_string())),
+        ("repository", image.map(|i| i.repository.clone())),
+        ("tag", image.and_then(|i| i.tag.clone())),
+        ("region", region),
+        ("account", account),
+    ];
+    let mut out = text.to_string();
+    for (key, value) in values {
+        let pat = format!("{{{key}}}");
+        if out.contains(&pat) {
+            let v = value.unwrap_or_else(|| format!("<{key}>"));
+            out = out.replace(&pat, &v);
+        }
+    }
+    out
+}
+
+fn ecr_account_region_of_host(host: &str) -> Option<(String, String)> {
+    let mut parts = host.split('.');
+    let account = parts.next()?;
+    if parts.next()? != "dkr" || parts.next()? != "ecr" {
+        return None;
+    }
+    Some((account.to_string(), parts.next()?.to_string()))
+}
+
+/// One event with names resolved, for line-oriented output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventReport {
+    /// Input path.
+    pub file: String,
+    /// 1-based line.
+    pub line: u64,
+    /// Time as written (normalised to RFC 3339).
+    pub time: Option<Timestamp>,
+    /// Envelope name.
+    pub envelope: Option<&'static str>,
+    /// Payload format name.
+    pub format: &'static str,
+    /// Emitter name.
+    pub emitter: &'static str,
+    /// Cause id or `unclassified`.
+    pub cause: String,
+    /// Rule id.
+    pub rule: Option<String>,
+    /// Image, normalised.
+    pub image: Option<String>,
+    /// Registry host.
+    pub registry: Option<String>,
+    /// Registry kind name.
+    pub registry_kind: Option<&'static str>,
+    /// Host / node.
+    pub host: Option<String>,
+    /// Pod.
+    pub pod: Option<String>,
+    /// Namespace.
+    pub namespace: Option<String>,
+    /// Container.
+    pub container: Option<String>,
+    /// Occurrences.
+    pub count: u32,
+    /// Message.
+    pub message: String,
+}
+
+impl EventReport {
+    fn new(e: &Event, rules: &RuleSet, input_names: &[String]) -> EventReport {
+        EventReport {
+            file: input_names.get(e.at.0).cloned().unwrap_or_default(),
+            line: e.at.1,
+            time: e.time,
+            envelope: e.envelope.map(Envelope::name),
+            format: e.format.name(),
+            emitter: e.emitter.name(),
+            cause: e.cause.map_or(UNCLASSIFIED.to_string(), |c| rules.causes[c].id.clone()),
+            rule: e.rule.map(|r| rules.rules[r].id.clone()),
+            image: e.image.as_ref().map(ToString::to_string),
+            registry: e.registry.clone(),
+            registry_kind: e.registry_kind().map(RegistryKind::name),
+            host: e.host.clone(),
+            pod: e.pod.clone(),
+            namespace: e.namespace.clone(),
+            container: e.container.clone(),
+            count: e.count,
+            message: e.message.clone(),
+        }
+    }
+}
+
+/// Everything output prints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// Line accounting and errors.
+    pub stats: Stats,
+    /// Causes, most frequent first; unclassified last.
+    pub causes: Vec<CauseReport>,
+    /// Events, in input order (empty unless asked for).
+    pub events: Vec<EventReport>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tally_caps_and_ranks() {
+        let mut t = Tally::default();
+        for i in 0..TALLY_CAP + 5 {
+            t.add(&format!("k{i}"), 1);
+        }
+        t.add("k0", 3);
+        assert_eq!(t.len(), TALLY_CAP);
+        assert_eq!(t.other, 5);
+        let top = t.top(2);
+        assert_eq!(top[0], ("k0".to_string(), 4));
+        assert_eq!(top.last(), Some(&("other".to_string(), 5)));
+    }
+
+    #[test]
+    fn fill_in_placeholders() {
+        let img = ImageRef::parse("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:v1");
+        let s = fill_in(
+            "aws ecr get-login-password --region {region} | docker login {registry}; {repository}",
+            None,
+            img.as_ref(),
+        );
+        assert_eq!(
+            s,
+            "aws ecr get-login-password --region eu-west-1 | docker login \
+             123456789012.dkr.ecr.eu-west-1.amazonaws.com; team/app"
+        );
+        assert_eq!(
+            fill_in("az acr login --name {registry_name}", Some("myacr.azurecr.io"), None),
+            "az acr login --name myacr"
+        );
+        assert_eq!(fill_in("{image}", None, None), "<image>");
+    }
+}

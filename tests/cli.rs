@@ -1,0 +1,235 @@
+//! The command line: outputs, exit codes, stdin, directories, gzip, errors.
+
+use std::io::Write;
+
+use crate::util::{json_lines, path, pullscan, write};
+
+const DNS_LINE: &str = "Nov 22 09:26:00 node-1 containerd[12]: time=\"2024-11-22T09:26:00Z\" level=error msg=\"PullImage \\\"myacr.azurecr.io/api:1\\\" failed\" error=\"failed to pull and unpack image \\\"myacr.azurecr.io/api:1\\\": failed to resolve reference \\\"myacr.azurecr.io/api:1\\\": failed to do request: Head \\\"https://myacr.azurecr.io/v2/api/manifests/1\\\": dial tcp: lookup myacr.azurecr.io on 10.0.0.2:53: no such host\"\n";
+const AUTH_LINE: &str = "Error response from daemon: Get https://registry-1.docker.io/v2/acme/app/manifests/latest: unauthorized: incorrect username or password\n";
+
+#[test]
+fn table_is_the_default_and_fits_100_columns() {
+    let out = pullscan().arg("corpus/own/own.log").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("pullscan: 1 input,"), "{text}");
+    assert!(text.contains("network.dns"), "{text}");
+    assert!(text.contains("az acr login"), "ACR remediation expected:\n{text}");
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "line over 100 columns: {line:?}");
+    }
+}
+
+#[test]
+fn json_has_schema_stats_and_causes() {
+    let out = pullscan().args(["--output", "json"]).arg("corpus/own/own.log").output().unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    let stats = &doc["stats"];
+    for k in ["inputs", "bytes", "lines", "candidate", "classified", "unclassified", "errors"] {
+        assert!(stats[k].is_u64(), "stats.{k} missing: {stats}");
+    }
+    assert_eq!(stats["lines"], 38);
+    let lines = stats["lines"].as_u64().unwrap();
+    assert!(stats["candidate"].as_u64().unwrap() <= lines);
+    let causes = doc["causes"].as_array().unwrap();
+    let dns = causes.iter().find(|c| c["cause"] == "network.dns").expect("dns cause");
+    assert_eq!(dns["count"], 2);
+    assert!(dns["sample"]["line"].as_u64().unwrap() >= 1);
+    assert!(dns["registries"].as_array().unwrap().iter().any(|r| r["name"] == "quay.io"));
+    let ecr = causes.iter().find(|c| c["cause"] == "auth.unauthorized").unwrap();
+    let fixes = ecr["remediation"].as_array().unwrap();
+    let ecr_fix = fixes.iter().find(|f| f["registry_kind"] == "ecr").expect("ecr steps");
+    let steps = ecr_fix["steps"].as_str().unwrap();
+    assert!(steps.contains("eu-central-1"), "region filled in: {steps}");
+}
+
+#[test]
+fn jsonl_has_one_event_per_reported_line() {
+    let out = pullscan().args(["-o", "jsonl", "-"]).write_stdin(DNS_LINE).output().unwrap();
+    assert!(out.status.success());
+    let events = json_lines(&out.stdout);
+    assert_eq!(events.len(), 1);
+    let e = &events[0];
+    assert_eq!(e["file"], "-");
+    assert_eq!(e["line"], 1);
+    assert_eq!(e["cause"], "network.dns");
+    assert_eq!(e["rule"], "network.dns.lookup");
+    assert_eq!(e["image"], "myacr.azurecr.io/api:1");
+    assert_eq!(e["registry"], "myacr.azurecr.io");
+    assert_eq!(e["registry_kind"], "acr");
+    assert_eq!(e["host"], "node-1");
+    assert_eq!(e["emitter"], "containerd");
+    assert_eq!(e["time"], "2024-11-22T09:26:00Z");
+    for k in ["format", "pod", "namespace", "message"] {
+        assert!(e.get(k).is_some(), "field {k} missing");
+    }
+}
+
+#[test]
+fn csv_and_markdown_carry_the_summary() {
+    let out = pullscan().args(["-o", "csv"]).write_stdin(AUTH_LINE).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    assert_eq!(&headers[0], "cause");
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][0], "auth.unauthorized");
+    assert!(rows[0][13].contains("docker login"), "{:?}", &rows[0][13]);
+
+    let out = pullscan().args(["-o", "markdown"]).write_stdin(AUTH_LINE).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("| `auth.unauthorized` | 1 |"), "{text}");
+}
+
+#[test]
+fn unclassified_pull_failures_are_reported_not_dropped() {
+    let line = "Error: failed to pull image acme/app:1: the flux capacitor is out of alignment\n";
+    let out = pullscan().args(["-o", "jsonl"]).write_stdin(line).output().unwrap();
+    let events = json_lines(&out.stdout);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["cause"], "unclassified");
+    let out = pullscan().args(["-o", "json"]).write_stdin(line).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stats"]["unclassified"], 1);
+    assert_eq!(doc["causes"][0]["cause"], "unclassified");
+}
+
+#[test]
+fn exit_codes_fail_on_and_errors() {
+    // 0: ran, cause found but not asked to fail.
+    pullscan().write_stdin(AUTH_LINE).assert().code(0);
+    // 1: --fail-on matched.
+    pullscan().args(["--fail-on", "auth.*"]).write_stdin(AUTH_LINE).assert().code(1);
+    // 0: --fail-on did not match.
+    pullscan().args(["--fail-on", "network.*"]).write_stdin(AUTH_LINE).assert().code(0);
+    // 2: a glob that can never match is a mistake, not a silent pass.
+    let out = pullscan().args(["--fail-on", "auth.unauthorised"]).write_stdin(AUTH_LINE).output();
+    let out = out.unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("matches no cause id"));
+    // 2: bad arguments.
+    pullscan().args(["--output", "yaml"]).assert().code(2);
+    // 2: an unreadable input, after reporting what could be read.
+    let out = pullscan()
+        .args(["-o", "json", "corpus/own/own.log", "does/not/exist.log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("does/not/exist.log"), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stats"]["errors"], 1);
+    assert!(doc["stats"]["classified"].as_u64().unwrap() > 20, "the readable input was scanned");
+    // Errors beat --fail-on: the run is incomplete.
+    pullscan().args(["--fail-on", "*", "corpus/own/own.log", "missing.log"]).assert().code(2);
+}
+
+#[test]
+fn directories_are_walked_and_globbed_and_gzip_is_sniffed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("a/node.log"), DNS_LINE);
+    write(&dir.path().join("a/b/build.txt"), AUTH_LINE);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(DNS_LINE.as_bytes()).unwrap();
+    gz.write_all(AUTH_LINE.as_bytes()).unwrap();
+    write(&dir.path().join("a/rotated.1"), gz.finish().unwrap());
+
+    let out = pullscan().args(["-o", "json"]).arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stats"]["inputs"], 3);
+    assert_eq!(doc["stats"]["classified"], 4, "{}", doc["stats"]);
+
+    let out = pullscan().args(["-o", "json", "--glob", "*.log"]).arg(dir.path()).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stats"]["inputs"], 1);
+    assert_eq!(doc["causes"][0]["cause"], "network.dns");
+}
+
+#[test]
+fn bad_rule_files_are_clear_errors() {
+    let cases: &[(&str, &str)] = &[
+        ("[[rules]\nid=", "expected"),
+        (
+            "[[rules]]\nid = \"x.bad\"\ncause = \"auth.denied\"\ntitle = \"t\"\npatterns = ['(unclosed']\n",
+            "rule x.bad: pattern \"(unclosed\"",
+        ),
+        (
+            "[[rules]]\nid = \"x.c\"\ncause = \"no.such\"\ntitle = \"t\"\npatterns = ['abcd']\n",
+            "unknown cause",
+        ),
+        (
+            "[[rules]]\nid = \"x.f\"\ncause = \"auth.denied\"\ntitle = \"t\"\npatterns = ['abcd']\nsevertiy = 1\n",
+            "unknown field",
+        ),
+        (
+            "[[rules]]\nid = \"network.proxy\"\ncause = \"auth.denied\"\ntitle = \"t\"\npatterns = ['abcd']\n",
+            "duplicate rule id",
+        ),
+    ];
+    for (content, want) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("mine.toml"), content);
+        let out =
+            pullscan().arg("--rules").arg(dir.path()).write_stdin(AUTH_LINE).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{content}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("mine.toml"), "file not named: {stderr}");
+        assert!(stderr.contains(want), "want {want:?} in: {stderr}");
+    }
+}
+
+#[test]
+fn user_rules_extend_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("flux.toml"),
+        "[[causes]]\nid = \"acme.flux\"\ntitle = \"Flux capacitor\"\n[causes.remediation]\ngeneral = \"Realign it.\"\n\n\
+         [[rules]]\nid = \"acme.flux\"\ncause = \"acme.flux\"\ntitle = \"Flux\"\npatterns = ['flux capacitor']\nexamples = ['the flux capacitor broke']\n",
+    );
+    let line = "Error: failed to pull image acme/app:1: the flux capacitor is out of alignment\n";
+    let out =
+        pullscan().args(["-o", "jsonl", "--rules"]).arg(dir.path()).write_stdin(line).output();
+    let events = json_lines(&out.unwrap().stdout);
+    assert_eq!(events[0]["cause"], "acme.flux");
+}
+
+#[test]
+fn head_closing_the_pipe_is_quiet() {
+    // A reader that leaves early must not cause a panic message or an error.
+    let big: String = std::iter::repeat_n(AUTH_LINE, 20_000).collect();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pullscan"))
+        .args(["-o", "jsonl", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(big.as_bytes());
+    });
+    // Read one line, then close our end of stdout.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    let _ = std::io::Read::read(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    writer.join().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn no_path_and_a_terminal_stdin_is_a_usage_error_not_a_hang() {
+    // assert_cmd gives an empty (non-terminal) stdin: that reads as empty.
+    let out = pullscan().args(["-o", "json"]).write_stdin("").output().unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stats"]["lines"], 0);
+    assert!(path("README.md").exists());
+}

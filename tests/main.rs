@@ -1,0 +1,6 @@
+//! The one integration test binary (ripgrep's layout): one link for all.
+
+mod cli;
+mod corpus;
+mod rules;
+mod util;
