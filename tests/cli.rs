@@ -233,3 +233,16 @@ fn no_path_and_a_terminal_stdin_is_a_usage_error_not_a_hang() {
     assert_eq!(doc["stats"]["lines"], 0);
     assert!(path("README.md").exists());
 }
+
+#[test]
+fn readme_sample_is_what_the_main_job_prints() {
+    let out = pullscan().args(["corpus/", "--glob", "*.log"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let readme = std::fs::read_to_string(path("README.md")).unwrap();
+    // The first lines of the summary (stats line and table head) are in the
+    // README verbatim; regenerate the sample when the corpus changes.
+    for line in text.lines().take(8) {
+        assert!(readme.contains(line), "README sample is stale; missing line:\n{line}");
+    }
+}

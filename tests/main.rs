@@ -2,5 +2,6 @@
 
 mod cli;
 mod corpus;
+mod oracle;
 mod rules;
 mod util;
