@@ -13,15 +13,18 @@ use std::sync::LazyLock;
 use regex::bytes::Regex;
 
 use crate::prefilter::Prefilter;
-use crate::record::{Format, Record};
+use crate::record::Record;
 use crate::rules::{CauseKind, RuleSet};
 
 /// Words that make a line pull-related for the unclassified bucket; they are
 /// also prefilter literals so such lines become candidates.
 pub const PULL_WORDS: &[&str] = &["pull", "push"];
 
-static PULL_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)pull|push").expect("static regex compiles"));
+static PULL_RE: LazyLock<Regex> = LazyLock::new(|| {
+    // Whole words, so `tpush` or `XGPushService` in an app log do not count.
+    Regex::new(r"(?i)\b(?:pull|push)(?:s|ed|ing|es)?\b|ImagePull|PullImage")
+        .expect("static regex compiles")
+});
 
 static ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -35,7 +38,7 @@ static ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// has none of them.
 static PULL_CONTEXT_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)pull|push|image|manifest|blob|registry|layer|/v2/|/v1/(?:_ping|repositories|images|search|users)|docker\.io|/token\b|oauth2?/token|ping attempt|download|upload|trying next host|failed to do request|failed to resolve|docker login|\.azurecr\.|\.dkr\.ecr\.|gcr\.io|\.pkg\.dev|ghcr\.io|quay\.io",
+        r"(?i)\b(?:pull|push|image|manifest|blob|layer|download|upload)(?:s|ed|ing|es)?\b|ImagePull|PullImage|\bregistry\b|/v2/|/v1/(?:_ping|repositories|images|search|users)|docker\.io\b|/token\b|oauth2?/token|ping attempt|trying next host|failed to do request|failed to resolve|docker login|\.azurecr\.|\.dkr\.ecr\.|\bgcr\.io|\.pkg\.dev|\bghcr\.io|\bquay\.io",
     )
     .expect("static regex compiles")
 });
@@ -131,13 +134,13 @@ impl Classifier {
     }
 
     /// Whether a record is about a pull, so that generic network and TLS
-    /// wording counts: a bare line (no envelope, plain or docker CLI output,
-    /// as pasted from a failed `docker pull`) always is; a line from a
-    /// daemon's log must say so.
+    /// wording counts. Decided on the message alone, never on the envelope
+    /// or format, so a message is classified the same whatever wraps it.
+    /// (A first version also accepted any bare line, for pasted `docker
+    /// pull` output; the full loghub background logs showed why not: plain
+    /// application logs are full of `Connection reset by peer`.)
     pub fn has_pull_context(record: &Record<'_>) -> bool {
-        let bare = record.envelope.is_none()
-            && matches!(record.format, Format::Plain | Format::DockerCli | Format::Logrus);
-        bare || PULL_CONTEXT_RE.is_match(record.message.as_bytes())
+        PULL_CONTEXT_RE.is_match(record.message.as_bytes())
     }
 
     /// The winning rule on a record's message: highest priority, then load
