@@ -31,13 +31,12 @@ impl Input {
         }
     }
 
-    /// The year the file was last modified, for formats without a year.
-    pub fn modified_year(&self) -> Option<i32> {
+    /// When the file was last modified: the time of its newest line, for
+    /// formats that write no year.
+    pub fn modified(&self) -> Option<crate::time::Timestamp> {
         let Input::Path(p) = self else { return None };
         let modified = std::fs::metadata(p).ok()?.modified().ok()?;
-        let secs = modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-        let ts = crate::time::Timestamp { secs: secs as i64, nanos: 0, naive: false };
-        Some(ts.year())
+        Some(crate::time::Timestamp::from_system(modified))
     }
 }
 

@@ -15,7 +15,7 @@
 //! use pullscan::{classify::Classifier, format, rules};
 //!
 //! let classifier = Classifier::new(rules::builtin().unwrap()).unwrap();
-//! let ctx = format::LineContext { year: 2024 };
+//! let ctx = format::LineContext::in_year(2024);
 //! let line = r#"E0825 12:00:00.1 1 remote_image.go:180] "PullImage from image service failed" err="rpc error: code = Unknown desc = failed to pull and unpack image \"docker.io/library/nginx:1.25\": failed to resolve reference \"docker.io/library/nginx:1.25\": failed to do request: Head \"https://registry-1.docker.io/v2/library/nginx/manifests/1.25\": dial tcp: lookup registry-1.docker.io on 10.0.0.2:53: no such host""#;
 //! let record = format::parse_line(line, &ctx);
 //! let rule = classifier.classify(&record).rule().unwrap();

@@ -37,6 +37,12 @@ pub struct Record<'a> {
     pub namespace: Option<Cow<'a, str>>,
     /// Container name, where the line names one.
     pub container: Option<Cow<'a, str>>,
+    /// Azure Container Apps app name (`ContainerAppName_s`).
+    pub app: Option<Cow<'a, str>>,
+    /// Azure Container Apps revision (`RevisionName_s`).
+    pub revision: Option<Cow<'a, str>>,
+    /// Azure Container Apps replica (`ReplicaName_s`).
+    pub replica: Option<Cow<'a, str>>,
     /// How many occurrences this one line stands for (`(x3 over 50s)` in
     /// Kubernetes events); 1 for ordinary lines.
     pub count: u32,
@@ -61,6 +67,19 @@ pub enum Envelope {
     Journald,
     /// CRI container log (`<RFC3339Nano> stdout|stderr P|F <payload>`).
     Cri,
+    /// `journalctl -o json`: one object per line (`MESSAGE`, `_HOSTNAME`,
+    /// `_SYSTEMD_UNIT`, `__REALTIME_TIMESTAMP`).
+    JournalJson,
+    /// Docker's json-file log driver: `{"log":"...","stream":"stderr","time":"..."}`.
+    DockerJson,
+    /// A Kubernetes Event object (`kubectl get events -o json`, one per
+    /// `items[]` element, or one per line).
+    K8sEventJson,
+    /// A Log Analytics CSV export row (`ContainerAppSystemLogs_CL`, ...).
+    AcaCsv,
+    /// A Log Analytics JSON row (`az monitor log-analytics query`) or an
+    /// `az containerapp logs show` system-log object.
+    AcaJson,
 }
 
 impl Envelope {
@@ -71,6 +90,11 @@ impl Envelope {
             Envelope::Syslog5424 => "syslog5424",
             Envelope::Journald => "journald",
             Envelope::Cri => "cri",
+            Envelope::JournalJson => "journald-json",
+            Envelope::DockerJson => "docker-json",
+            Envelope::K8sEventJson => "k8s-event-json",
+            Envelope::AcaCsv => "aca-csv",
+            Envelope::AcaJson => "aca-json",
         }
     }
 }

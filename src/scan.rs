@@ -22,6 +22,7 @@ use crate::format::{self, LineContext};
 use crate::image::{self, ImageRef};
 use crate::input::{self, Input};
 use crate::summary::{Event, Summary};
+use crate::time::{Timestamp, YearPolicy};
 
 /// How to scan.
 #[derive(Clone, Debug)]
@@ -30,8 +31,9 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Keep every reported event (for `--output jsonl`).
     pub keep_events: bool,
-    /// Year for lines that carry none; `None` = the file's modification
-    /// year, or the current year for stdin.
+    /// Year for lines that carry none; `None` = the year policy of
+    /// `YearPolicy::ending_at` the file's modification time (now for
+    /// stdin), which handles a year rollover inside one file.
     pub year: Option<i32>,
     /// Bytes read per block.
     pub block_size: usize,
@@ -56,8 +58,11 @@ impl Default for ScanOptions {
 pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Summary {
     let mut total = Summary::default();
     for (i, input) in inputs.iter().enumerate() {
-        let year = opts.year.or_else(|| input.modified_year()).unwrap_or_else(current_year);
-        let ctx = LineContext { year };
+        let years = match opts.year {
+            Some(y) => YearPolicy::fixed(y),
+            None => YearPolicy::ending_at(input.modified().unwrap_or_else(now)),
+        };
+        let ctx = LineContext { years };
         let mut part = Summary::default();
         let result = input::open(input)
             .and_then(|mut r| scan_reader(&mut r, i, &ctx, classifier, opts, &mut part));
@@ -271,11 +276,8 @@ fn scan_line(
     out.add_event(ev, rules, keep_events);
 }
 
-fn current_year() -> i32 {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    crate::time::Timestamp { secs: secs as i64, nanos: 0, naive: false }.year()
+fn now() -> Timestamp {
+    Timestamp::from_system(std::time::SystemTime::now())
 }
 
 #[cfg(test)]

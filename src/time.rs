@@ -13,6 +13,46 @@
 
 use std::fmt;
 
+/// Which year a yearless timestamp (syslog `Nov 22 09:26:00`, klog
+/// `1122 09:26:00`) belongs to.
+///
+/// A log file's modification time is the time of its newest line, so a
+/// line from a month after the file's last month must be from the year
+/// before: a file written from December into January reads December as
+/// last year and January as this year. Stateless, so chunks scanned in
+/// parallel agree. `--year Y` pins every line to Y.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct YearPolicy {
+    /// The year of the newest line.
+    pub year: i32,
+    /// The month of the newest line (1-12); 12 pins every month to `year`.
+    pub through_month: u32,
+}
+
+impl YearPolicy {
+    /// Every yearless timestamp is in `year`.
+    pub fn fixed(year: i32) -> YearPolicy {
+        YearPolicy { year, through_month: 12 }
+    }
+
+    /// The newest line was written at `newest` (a file's modification
+    /// time, or now for a stream).
+    pub fn ending_at(newest: Timestamp) -> YearPolicy {
+        let days = newest.secs.div_euclid(86_400);
+        let (year, month, _) = civil_from_days(days);
+        YearPolicy { year, through_month: month }
+    }
+
+    /// The year of a timestamp in `month`.
+    pub fn year_for(&self, month: u32) -> i32 {
+        if month > self.through_month {
+            self.year - 1
+        } else {
+            self.year
+        }
+    }
+}
+
 /// An instant, to the nanosecond.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
@@ -85,7 +125,7 @@ impl Timestamp {
 
     /// Parse syslog's `Mmm dd hh:mm:ss[.frac]` in the given year. Returns the
     /// timestamp and the bytes used.
-    pub fn parse_syslog(s: &str, year: i32) -> Option<(Timestamp, usize)> {
+    pub fn parse_syslog(s: &str, years: YearPolicy) -> Option<(Timestamp, usize)> {
         let b = s.as_bytes();
         let month = month_from_abbrev(b.get(..3)?)?;
         if b.get(3) != Some(&b' ') {
@@ -99,12 +139,12 @@ impl Timestamp {
         let (hms, mut i) = parse_hms(b, 7)?;
         let (nanos, used) = parse_fraction(b, i);
         i += used;
-        Some((Timestamp::from_civil(year, month, day, hms, nanos, None)?, i))
+        Some((Timestamp::from_civil(years.year_for(month), month, day, hms, nanos, None)?, i))
     }
 
     /// Parse klog's `mmdd hh:mm:ss.uuuuuu` (the part after the level letter)
     /// in the given year.
-    pub fn parse_klog(s: &str, year: i32) -> Option<(Timestamp, usize)> {
+    pub fn parse_klog(s: &str, years: YearPolicy) -> Option<(Timestamp, usize)> {
         let b = s.as_bytes();
         let month = num(b, 0, 2)?;
         let day = num(b, 2, 2)?;
@@ -114,7 +154,16 @@ impl Timestamp {
         let (hms, mut i) = parse_hms(b, 5)?;
         let (nanos, used) = parse_fraction(b, i);
         i += used;
-        Some((Timestamp::from_civil(year, month, day, hms, nanos, None)?, i))
+        Some((Timestamp::from_civil(years.year_for(month), month, day, hms, nanos, None)?, i))
+    }
+
+    /// A system time (file modification time, now).
+    pub fn from_system(t: std::time::SystemTime) -> Timestamp {
+        let (secs, nanos) = match t.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
+            Err(e) => (-(e.duration().as_secs() as i64), 0),
+        };
+        Timestamp { secs, nanos, naive: false }
     }
 
     /// The calendar year of this instant.
@@ -249,13 +298,28 @@ mod tests {
 
     #[test]
     fn syslog_and_klog() {
-        let (t, used) = Timestamp::parse_syslog("Nov 22 09:26:00 host", 2024).unwrap();
+        let (t, used) = Timestamp::parse_syslog("Nov 22 09:26:00 host", YearPolicy::fixed(2024)).unwrap();
         assert_eq!((t.to_string().as_str(), used), ("2024-11-22T09:26:00", 15));
-        let (t, _) = Timestamp::parse_syslog("Feb  7 13:36:48.024915 x", 2024).unwrap();
+        let (t, _) = Timestamp::parse_syslog("Feb  7 13:36:48.024915 x", YearPolicy::fixed(2024)).unwrap();
         assert_eq!(t.to_string(), "2024-02-07T13:36:48.024915");
-        let (t, used) = Timestamp::parse_klog("0825 12:00:00.123456    1234", 2023).unwrap();
+        let (t, used) = Timestamp::parse_klog("0825 12:00:00.123456    1234", YearPolicy::fixed(2023)).unwrap();
         assert_eq!((t.to_string().as_str(), used), ("2023-08-25T12:00:00.123456", 20));
-        assert!(Timestamp::parse_syslog("Foo 22 09:26:00", 2024).is_none());
+        assert!(Timestamp::parse_syslog("Foo 22 09:26:00", YearPolicy::fixed(2024)).is_none());
+    }
+
+    #[test]
+    fn year_rollover_follows_the_newest_line() {
+        // A file last written on 2024-01-03: December lines are 2023.
+        let newest = Timestamp::parse_rfc3339("2024-01-03T10:00:00Z").unwrap().0;
+        let years = YearPolicy::ending_at(newest);
+        let dec = Timestamp::parse_syslog("Dec 31 23:59:00 h", years).unwrap().0;
+        let jan = Timestamp::parse_syslog("Jan  1 00:01:00 h", years).unwrap().0;
+        assert_eq!(dec.to_string(), "2023-12-31T23:59:00");
+        assert_eq!(jan.to_string(), "2024-01-01T00:01:00");
+        assert!(dec < jan);
+        let k = Timestamp::parse_klog("1231 23:59:59.5 1", years).unwrap().0;
+        assert_eq!(k.year(), 2023);
+        assert_eq!(Timestamp::parse_syslog("Dec 31 23:59:00", YearPolicy::fixed(2024)).unwrap().0.year(), 2024);
     }
 
     #[test]

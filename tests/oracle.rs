@@ -11,7 +11,7 @@ use pullscan::summary::Summary;
 
 fn scan_bytes(data: &[u8], c: &Classifier, opts: &ScanOptions) -> Summary {
     let mut out = Summary::default();
-    let ctx = LineContext { year: 2024 };
+    let ctx = LineContext::in_year(2024);
     let mut reader = data;
     scan_reader(&mut reader, 0, &ctx, c, opts, &mut out).unwrap();
     out

@@ -46,7 +46,7 @@ fn classifier() -> Classifier {
 #[test]
 fn builtin_rules_pass_their_own_examples() {
     let c = classifier();
-    let ctx = LineContext { year: 2024 };
+    let ctx = LineContext::in_year(2024);
     let classify = |line: &str| {
         let rec = format::parse_line(line, &ctx);
         c.classify(&rec).rule()

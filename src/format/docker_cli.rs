@@ -323,7 +323,7 @@ mod tests {
 
     #[test]
     fn cli_lines() {
-        let ctx = LineContext { year: 2024 };
+        let ctx = LineContext::in_year(2024);
         for &(line, emitter, level, time, msg) in ROWS {
             let r = parse_line(line, &ctx);
             let want_format = if emitter == Emitter::Unknown || line.starts_with("19:08:24 Stderr")

@@ -410,7 +410,7 @@ mod tests {
 
     #[test]
     fn event_rows() {
-        let ctx = LineContext { year: 2024 };
+        let ctx = LineContext::in_year(2024);
         for &(line, emitter, level, host, pod, ns, container, count, msg) in ROWS {
             let r = parse_line(line, &ctx);
             assert_eq!(r.format, Format::K8sEvent, "{line}");
@@ -428,7 +428,7 @@ mod tests {
 
     #[test]
     fn not_event_rows() {
-        let ctx = LineContext { year: 2024 };
+        let ctx = LineContext::in_year(2024);
         for line in [
             "Warning: Docker pull failed with exit code 1",
             "Normal operation resumed",

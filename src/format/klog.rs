@@ -16,7 +16,7 @@ use regex::Regex;
 
 use super::{logfmt, set_time, unescape};
 use crate::record::{Emitter, Format, Level, Record};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, YearPolicy};
 
 /// A parsed klog header.
 struct Header {
@@ -27,7 +27,7 @@ struct Header {
 }
 
 /// Parse a payload that starts with a klog header.
-pub(crate) fn parse_start<'a>(payload: &'a str, year: i32, rec: &mut Record<'a>) -> bool {
+pub(crate) fn parse_start<'a>(payload: &'a str, year: YearPolicy, rec: &mut Record<'a>) -> bool {
     if !matches!(payload.as_bytes().first(), Some(b'I' | b'W' | b'E' | b'F')) {
         return false;
     }
@@ -41,7 +41,7 @@ pub(crate) fn parse_start<'a>(payload: &'a str, year: i32, rec: &mut Record<'a>)
 /// only a timestamp it is dropped; otherwise the whole payload stays the
 /// message (kubeadm's `failed to pull image "x": output: E0101 ...` names the
 /// image before the header).
-pub(crate) fn parse_embedded<'a>(payload: &'a str, year: i32, rec: &mut Record<'a>) -> bool {
+pub(crate) fn parse_embedded<'a>(payload: &'a str, year: YearPolicy, rec: &mut Record<'a>) -> bool {
     let b = payload.as_bytes();
     let limit = b.len().min(256);
     for i in 1..limit {
@@ -50,7 +50,7 @@ pub(crate) fn parse_embedded<'a>(payload: &'a str, year: i32, rec: &mut Record<'
         }
         let prefix = &payload[..i];
         // A dated prefix (`2025-08-23 00:08:47E0823 ...`) tells the year.
-        let year = Timestamp::parse_rfc3339(prefix).map_or(year, |(t, _)| t.year());
+        let year = Timestamp::parse_rfc3339(prefix).map_or(year, |(t, _)| YearPolicy::fixed(t.year()));
         let Some(h) = header(payload, i, year) else { continue };
         let stamp_only = prefix.bytes().all(|c| c.is_ascii_digit() || b"-:T. ,Z+".contains(&c));
         let message = if stamp_only { &payload[h.body..] } else { payload };
@@ -85,7 +85,7 @@ fn apply<'a>(payload: &'a str, message: &'a str, h: Header, rec: &mut Record<'a>
 }
 
 /// `[IWEF]mmdd hh:mm:ss.uuuuuu <spaces><tid> <file>:<line>] ` at `at`.
-fn header(s: &str, at: usize, year: i32) -> Option<Header> {
+fn header(s: &str, at: usize, year: YearPolicy) -> Option<Header> {
     let b = s.as_bytes();
     let level = match b.get(at)? {
         b'I' => Level::Info,
@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn klog_lines() {
-        let ctx = LineContext { year: 2024 };
+        let ctx = LineContext::in_year(2024);
         for &(line, env, emitter, level, time, host, pod, ns, container, image, msg) in ROWS {
             let r = parse_line(line, &ctx);
             assert_eq!(r.format, Format::Klog, "{line}");
@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn not_klog() {
-        let ctx = LineContext { year: 2024 };
+        let ctx = LineContext::in_year(2024);
         for line in [
             "E0102 not a header",
             "I0426 10:38:44.364022 checks.go:855] no tid",

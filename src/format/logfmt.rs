@@ -338,7 +338,7 @@ mod tests {
 
     #[test]
     fn logfmt_lines() {
-        let ctx = LineContext { year: 2024 };
+        let ctx = LineContext::in_year(2024);
         for &(line, format, env, emitter, level, time, host, pod, ns, image, msg) in ROWS {
             let r = parse_line(line, &ctx);
             assert_eq!(r.format, format, "{line}");

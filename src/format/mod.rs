@@ -28,13 +28,20 @@ use std::borrow::Cow;
 pub use unescape::unescape;
 
 use crate::record::{Emitter, Format, Level, Record};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, YearPolicy};
 
 /// What a line parser needs to know that the line may not say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LineContext {
-    /// The year for timestamps written without one (syslog, klog).
-    pub year: i32,
+    /// The year of timestamps written without one (syslog, klog).
+    pub years: YearPolicy,
+}
+
+impl LineContext {
+    /// Every yearless timestamp in `year` (tests, `--year`).
+    pub fn in_year(year: i32) -> LineContext {
+        LineContext { years: YearPolicy::fixed(year) }
+    }
 }
 
 /// How many envelopes may nest (journald wrapping CRI wrapping ...).
@@ -50,7 +57,7 @@ pub fn parse_line<'a>(line: &'a str, ctx: &LineContext) -> Record<'a> {
     let mut rec = Record { count: 1, ..Record::default() };
     let mut payload = text;
     for _ in 0..MAX_ENVELOPES {
-        let Some(u) = syslog::unwrap(payload, ctx.year) else { break };
+        let Some(u) = syslog::unwrap(payload, ctx.years) else { break };
         if rec.envelope.is_none() {
             rec.envelope = u.envelope;
         }
@@ -92,7 +99,7 @@ fn parse_payload<'a>(payload: &'a str, ctx: &LineContext, rec: &mut Record<'a>) 
         }
         payload = p.rest;
     }
-    if klog::parse_start(payload, ctx.year, rec) || logfmt::parse_logrus(payload, rec) {
+    if klog::parse_start(payload, ctx.years, rec) || logfmt::parse_logrus(payload, rec) {
         return;
     }
     if logfmt::starts_logfmt(payload) {
@@ -106,7 +113,7 @@ fn parse_payload<'a>(payload: &'a str, ctx: &LineContext, rec: &mut Record<'a>) 
         logfmt::parse(payload, rec);
         return;
     }
-    if docker_cli::parse(payload, ci, rec) || klog::parse_embedded(payload, ctx.year, rec) {
+    if docker_cli::parse(payload, ci, rec) || klog::parse_embedded(payload, ctx.years, rec) {
         return;
     }
     rec.format = Format::Plain;
@@ -202,7 +209,7 @@ mod tests {
 
     #[test]
     fn lines() {
-        let ctx = LineContext { year: 2024 };
+        let ctx = LineContext::in_year(2024);
         for &(line, env, format, emitter, level, time, host, image, msg) in ROWS {
             let r = parse_line(line, &ctx);
             assert_eq!(r.envelope, env, "{line}");
@@ -222,7 +229,7 @@ mod tests {
     /// for every non-empty line.
     #[test]
     fn never_panics_and_never_empty() {
-        let ctx = LineContext { year: 2024 };
+        let ctx = LineContext::in_year(2024);
         fn check<'a>(line: &'a str, ctx: &LineContext) -> Record<'a> {
             let r = parse_line(line, ctx);
             if !line.is_empty() {

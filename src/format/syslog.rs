@@ -11,7 +11,7 @@
 //! regex runs here.
 
 use crate::record::{Envelope, Level};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, YearPolicy};
 
 /// One peeled envelope.
 #[derive(Debug, Default)]
@@ -27,7 +27,7 @@ pub(crate) struct Unwrapped<'a> {
 }
 
 /// Peel one envelope off `line`, if it has one.
-pub(crate) fn unwrap(line: &str, year: i32) -> Option<Unwrapped<'_>> {
+pub(crate) fn unwrap(line: &str, year: YearPolicy) -> Option<Unwrapped<'_>> {
     let first = *line.as_bytes().first()?;
     match first {
         b'<' => rfc5424(line).or_else(|| rfc3164(line, year)),
@@ -40,7 +40,7 @@ pub(crate) fn unwrap(line: &str, year: i32) -> Option<Unwrapped<'_>> {
 }
 
 /// RFC 3164: `[<pri>]Mmm dd hh:mm:ss[.frac] host prog[pid]: payload`.
-fn rfc3164(line: &str, year: i32) -> Option<Unwrapped<'_>> {
+fn rfc3164(line: &str, year: YearPolicy) -> Option<Unwrapped<'_>> {
     let (level, rest) = match pri(line) {
         Some((pri, used)) => (pri_level(pri), &line[used..]),
         None => (Level::Unknown, line),
