@@ -51,10 +51,28 @@ pub struct Cli {
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Year for timestamps that carry none (syslog, klog); default: the
-    /// file's modification year.
+    /// Year for timestamps that carry none (syslog, klog). By default a
+    /// file's newest line is taken to be as old as the file (its
+    /// modification time), and lines from later months belong to the
+    /// year before.
     #[arg(long, value_name = "YEAR")]
     pub year: Option<i32>,
+
+    /// Only lines at or after this time: RFC 3339 (`2024-11-22T09:00:00Z`,
+    /// `2024-11-22`) or an age (`30m`, `2h`, `7d`, `1w`). Lines without a
+    /// time are kept.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only lines at or before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Also summarize the failures grouped by these fields (comma-separated
+    /// or repeated; several make a combined key): cause, registry, image,
+    /// node, pod, namespace, revision.
+    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
+    pub by: Vec<String>,
 }
 
 /// `--output` values.

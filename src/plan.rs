@@ -15,7 +15,8 @@ use crate::input::{self, Input, InputError};
 use crate::output::OutputKind;
 use crate::rules;
 use crate::scan::ScanOptions;
-use crate::summary::UNCLASSIFIED;
+use crate::summary::{GroupKey, UNCLASSIFIED};
+use crate::time::Timestamp;
 
 /// Everything resolved.
 #[derive(Debug)]
@@ -59,10 +60,22 @@ impl Plan {
             OutputArg::Csv => OutputKind::Csv,
             OutputArg::Markdown => OutputKind::Markdown,
         };
+        let now = Timestamp::from_system(std::time::SystemTime::now());
+        let since = cli.since.as_deref().map(|s| ensure_time("--since", s, now)).transpose()?;
+        let until = cli.until.as_deref().map(|s| ensure_time("--until", s, now)).transpose()?;
+        if let (Some(a), Some(b)) = (since, until) {
+            if a > b {
+                bail!("--since {a} is after --until {b}: nothing could match");
+            }
+        }
+        let group_by = ensure_group_keys(&cli.by)?;
         let scan = ScanOptions {
             threads,
             keep_events: output.needs_events(),
             year: cli.year,
+            since,
+            until,
+            group_by,
             ..ScanOptions::default()
         };
         Ok(Plan { inputs, input_errors, classifier, output, fail_on, scan })
@@ -124,5 +137,79 @@ fn ensure_threads(threads: Option<usize>) -> Result<usize> {
         Some(0) => bail!("-j/--threads must be at least 1"),
         Some(n) => Ok(n),
         None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// `--since` / `--until`: RFC 3339 (a date alone is its midnight UTC) or an
+/// age before `now` (`90s`, `30m`, `2h`, `7d`, `1w`).
+fn ensure_time(flag: &str, value: &str, now: Timestamp) -> Result<Timestamp> {
+    let v = value.trim();
+    if let Some((t, used)) = Timestamp::parse_rfc3339(v) {
+        if used == v.len() {
+            return Ok(t);
+        }
+    }
+    if v.len() == 10 {
+        if let Some((t, _)) = Timestamp::parse_rfc3339(&format!("{v}T00:00:00Z")) {
+            return Ok(t);
+        }
+    }
+    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+    let unit = match &v[digits..] {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => 0,
+    };
+    match v[..digits].parse::<i64>() {
+        Ok(n) if unit > 0 && digits > 0 => {
+            Ok(Timestamp { secs: now.secs - n.saturating_mul(unit), ..now })
+        }
+        _ => bail!(
+            "{flag} {value:?}: expected an RFC 3339 time (2024-11-22T09:00:00Z, 2024-11-22) \
+             or an age such as 30m, 2h, 7d"
+        ),
+    }
+}
+
+fn ensure_group_keys(names: &[String]) -> Result<Vec<GroupKey>> {
+    let mut keys = Vec::new();
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        let Some(k) = GroupKey::from_name(name) else {
+            let known: Vec<&str> = GroupKey::ALL.iter().map(|k| k.name()).collect();
+            bail!("--by {name:?}: unknown field (one of {})", known.join(", "));
+        };
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_absolute_and_relative() {
+        let now = Timestamp::parse_rfc3339("2024-11-22T12:00:00Z").unwrap().0;
+        let t = |s: &str| ensure_time("--since", s, now).map(|t| t.to_string());
+        assert_eq!(t("2h").unwrap(), "2024-11-22T10:00:00Z");
+        assert_eq!(t("30m").unwrap(), "2024-11-22T11:30:00Z");
+        assert_eq!(t("1w").unwrap(), "2024-11-15T12:00:00Z");
+        assert_eq!(t("2024-11-01").unwrap(), "2024-11-01T00:00:00Z");
+        assert_eq!(t("2024-11-01T08:00:00+02:00").unwrap(), "2024-11-01T06:00:00Z");
+        assert!(t("yesterday").is_err());
+        assert!(t("2x").is_err());
+        assert!(t("h").is_err());
+    }
+
+    #[test]
+    fn group_keys() {
+        let keys = ensure_group_keys(&["registry".into(), " cause".into()]).unwrap();
+        assert_eq!(keys, vec![GroupKey::Registry, GroupKey::Cause]);
+        assert!(ensure_group_keys(&["colour".into()]).is_err());
     }
 }

@@ -21,7 +21,8 @@ use crate::classify::{Classifier, Verdict};
 use crate::format::{self, LineContext};
 use crate::image::{self, ImageRef};
 use crate::input::{self, Input};
-use crate::summary::{Event, Summary};
+use crate::record::Record;
+use crate::summary::{Event, GroupKey, Position, Summary};
 use crate::time::{Timestamp, YearPolicy};
 
 /// How to scan.
@@ -39,6 +40,12 @@ pub struct ScanOptions {
     pub block_size: usize,
     /// Smallest chunk worth handing to another thread.
     pub min_chunk: usize,
+    /// Only records at or after this time (records without a time are kept).
+    pub since: Option<Timestamp>,
+    /// Only records at or before this time (records without a time are kept).
+    pub until: Option<Timestamp>,
+    /// Extra grouping of the reported lines (`--by`); empty = by cause only.
+    pub group_by: Vec<GroupKey>,
 }
 
 impl Default for ScanOptions {
@@ -49,6 +56,9 @@ impl Default for ScanOptions {
             year: None,
             block_size: 16 << 20,
             min_chunk: 256 << 10,
+            since: None,
+            until: None,
+            group_by: Vec::new(),
         }
     }
 }
@@ -149,7 +159,7 @@ fn scan_block(
     }
     let work = |(chunk, base): (&&[u8], &u64)| {
         let mut s = Summary::default();
-        scan_chunk(chunk, input, *base, ctx, classifier, opts.keep_events, &mut s);
+        scan_chunk(chunk, input, *base, ctx, classifier, opts, &mut s);
         s
     };
     let parts: Vec<Summary> = if chunks.len() > 1 {
@@ -204,7 +214,7 @@ pub fn scan_chunk(
     base: u64,
     ctx: &LineContext,
     classifier: &Classifier,
-    keep_events: bool,
+    opts: &ScanOptions,
     out: &mut Summary,
 ) {
     let prefilter = classifier.prefilter();
@@ -217,7 +227,7 @@ pub fn scan_chunk(
         let end = memchr::memchr(b'\n', &chunk[hit..]).map_or(chunk.len(), |i| hit + i);
         line_no += count_newlines(&chunk[counted_to..start]);
         counted_to = start;
-        scan_line(&chunk[start..end], (input, line_no + 1), ctx, classifier, keep_events, out);
+        scan_line(&chunk[start..end], (input, line_no + 1), ctx, classifier, opts, out);
         pos = end + 1;
     }
 }
@@ -225,17 +235,37 @@ pub fn scan_chunk(
 /// Parse, classify and account for one candidate line.
 fn scan_line(
     line: &[u8],
-    at: (usize, u64),
+    at: Position,
     ctx: &LineContext,
     classifier: &Classifier,
-    keep_events: bool,
+    opts: &ScanOptions,
     out: &mut Summary,
 ) {
     let text = String::from_utf8_lossy(line);
     let record = format::parse_line(&text, ctx);
-    let verdict = classifier.classify(&record);
+    account(record, at, classifier, opts, out);
+}
+
+/// Account for one candidate record, whatever it was read from: the time
+/// window, classification, line accounting, successes and events.
+pub fn account(
+    record: Record<'_>,
+    at: Position,
+    classifier: &Classifier,
+    opts: &ScanOptions,
+    out: &mut Summary,
+) {
     let counts = &mut out.input_mut(at.0).counts;
     counts.candidate += 1;
+    if let Some(t) = record.time {
+        let early = opts.since.is_some_and(|s| t < s);
+        let late = opts.until.is_some_and(|u| t > u);
+        if early || late {
+            counts.outside_window += 1;
+            return;
+        }
+    }
+    let verdict = classifier.classify(&record);
     match verdict {
         Verdict::Failure { .. } => counts.classified += 1,
         Verdict::Unclassified => counts.unclassified += 1,
@@ -245,17 +275,23 @@ fn scan_line(
         }
         Verdict::LookAlike { .. } | Verdict::Unrelated => counts.benign += 1,
     }
-    if !verdict.is_reported() {
+    let success = matches!(verdict, Verdict::Success { .. });
+    if !verdict.is_reported() && !success {
         return;
     }
-    let rules = classifier.rules();
-    let rule = verdict.rule();
     let image_text = record.image.clone().or_else(|| image::find_image(&record.message));
     let image = image_text.as_deref().and_then(ImageRef::parse);
     let registry = match &image {
         Some(img) => Some(img.registry_host().to_string()),
         None => image::find_registry_host(&record.message).map(str::to_string),
     };
+    if success {
+        out.add_success(image.as_ref(), registry.as_deref(), u64::from(record.count.max(1)));
+        return;
+    }
+    let rules = classifier.rules();
+    let rule = verdict.rule();
+    let own = |c: Option<std::borrow::Cow<'_, str>>| c.map(std::borrow::Cow::into_owned);
     let ev = Event {
         at,
         time: record.time,
@@ -266,14 +302,17 @@ fn scan_line(
         cause: rule.map(|r| rules.rules[r].cause),
         image,
         registry,
-        host: record.host.map(|h| h.into_owned()),
-        pod: record.pod.map(|p| p.into_owned()),
-        namespace: record.namespace.map(|n| n.into_owned()),
-        container: record.container.map(|c| c.into_owned()),
+        host: own(record.host),
+        pod: own(record.pod),
+        namespace: own(record.namespace),
+        container: own(record.container),
+        app: own(record.app),
+        revision: own(record.revision),
+        replica: own(record.replica),
         count: record.count.max(1),
         message: record.message.into_owned(),
     };
-    out.add_event(ev, rules, keep_events);
+    out.add_event(ev, rules, &opts.group_by, opts.keep_events);
 }
 
 fn now() -> Timestamp {

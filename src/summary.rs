@@ -58,6 +58,12 @@ pub struct Event {
     pub namespace: Option<String>,
     /// Container.
     pub container: Option<String>,
+    /// Azure Container Apps app.
+    pub app: Option<String>,
+    /// Azure Container Apps revision.
+    pub revision: Option<String>,
+    /// Azure Container Apps replica.
+    pub replica: Option<String>,
     /// Occurrences this line stands for (`(x3 over 50s)`).
     pub count: u32,
     /// The message as classified.
@@ -89,6 +95,11 @@ impl Tally {
         } else {
             self.other += n;
         }
+    }
+
+    /// The count of one key (0 when absent or cut off by the cap).
+    pub fn get(&self, key: &str) -> u64 {
+        self.counts.get(key).copied().unwrap_or(0)
     }
 
     /// Whether any key was counted.
@@ -211,14 +222,8 @@ impl AddAssign<&CauseStats> for CauseStats {
         self.hosts += &rhs.hosts;
         self.pods += &rhs.pods;
         self.rules += &rhs.rules;
-        self.first = match (self.first, rhs.first) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.last = match (self.last, rhs.last) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        self.first = min_time(self.first, rhs.first);
+        self.last = max_time(self.last, rhs.last);
         keep_earliest(&mut self.sample, &rhs.sample);
         for (kind, e) in &rhs.kinds {
             let mut slot = self.kinds.remove(kind);
@@ -227,6 +232,117 @@ impl AddAssign<&CauseStats> for CauseStats {
                 self.kinds.insert(*kind, s);
             }
         }
+    }
+}
+
+/// A field to group reported lines by (`--by`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupKey {
+    /// The cause id.
+    Cause,
+    /// The registry host.
+    Registry,
+    /// The normalised image.
+    Image,
+    /// The node / host.
+    Node,
+    /// `namespace/pod`.
+    Pod,
+    /// The Kubernetes namespace.
+    Namespace,
+    /// The Azure Container Apps revision.
+    Revision,
+}
+
+impl GroupKey {
+    /// Every key, in the order `--help` lists them.
+    pub const ALL: [GroupKey; 7] = [
+        GroupKey::Cause,
+        GroupKey::Registry,
+        GroupKey::Image,
+        GroupKey::Node,
+        GroupKey::Pod,
+        GroupKey::Namespace,
+        GroupKey::Revision,
+    ];
+
+    /// The name used on the command line and in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupKey::Cause => "cause",
+            GroupKey::Registry => "registry",
+            GroupKey::Image => "image",
+            GroupKey::Node => "node",
+            GroupKey::Pod => "pod",
+            GroupKey::Namespace => "namespace",
+            GroupKey::Revision => "revision",
+        }
+    }
+
+    /// Parse a name.
+    pub fn from_name(name: &str) -> Option<GroupKey> {
+        GroupKey::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    fn value(self, ev: &Event, rules: &RuleSet) -> String {
+        let or_none = |v: Option<&String>| v.cloned().unwrap_or_else(|| "-".to_string());
+        match self {
+            GroupKey::Cause => {
+                ev.cause.map_or(UNCLASSIFIED.to_string(), |c| rules.causes[c].id.clone())
+            }
+            GroupKey::Registry => or_none(ev.registry.as_ref()),
+            GroupKey::Image => ev.image.as_ref().map_or("-".to_string(), ToString::to_string),
+            GroupKey::Node => or_none(ev.host.as_ref()),
+            GroupKey::Pod => match (&ev.namespace, &ev.pod) {
+                (Some(ns), Some(p)) => format!("{ns}/{p}"),
+                (None, Some(p)) => p.clone(),
+                _ => "-".to_string(),
+            },
+            GroupKey::Namespace => or_none(ev.namespace.as_ref()),
+            GroupKey::Revision => or_none(ev.revision.as_ref()),
+        }
+    }
+}
+
+/// Aggregates for one `--by` group.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupStats {
+    /// Occurrences.
+    pub occurrences: u64,
+    /// Lines.
+    pub lines: u64,
+    /// Causes (ids).
+    pub causes: Tally,
+    /// Images.
+    pub images: Tally,
+    /// Earliest time seen.
+    pub first: Option<Timestamp>,
+    /// Latest time seen.
+    pub last: Option<Timestamp>,
+}
+
+impl AddAssign<&GroupStats> for GroupStats {
+    fn add_assign(&mut self, rhs: &GroupStats) {
+        self.occurrences += rhs.occurrences;
+        self.lines += rhs.lines;
+        self.causes += &rhs.causes;
+        self.images += &rhs.images;
+        self.first = min_time(self.first, rhs.first);
+        self.last = max_time(self.last, rhs.last);
+    }
+}
+
+fn min_time(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_time(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -247,6 +363,8 @@ pub struct Counts {
     pub benign: u64,
     /// Of the benign lines, successful pulls.
     pub successful: u64,
+    /// Candidate lines outside `--since` / `--until`.
+    pub outside_window: u64,
 }
 
 impl AddAssign<&Counts> for Counts {
@@ -258,6 +376,7 @@ impl AddAssign<&Counts> for Counts {
         self.unclassified += rhs.unclassified;
         self.benign += rhs.benign;
         self.successful += rhs.successful;
+        self.outside_window += rhs.outside_window;
     }
 }
 
@@ -282,14 +401,48 @@ pub struct Summary {
     pub inputs: BTreeMap<usize, InputStats>,
     /// Events in input order, when the caller asked for them.
     pub events: Vec<Event>,
+    /// Reported (failure) lines per image, for the failure ratio.
+    pub failed_images: Tally,
+    /// Successful pulls per image.
+    pub pulled_images: Tally,
+    /// Successful pulls per registry.
+    pub pulled_registries: Tally,
+    /// `--by` groups, keyed by the joined group values.
+    pub groups: BTreeMap<String, GroupStats>,
 }
 
 impl Summary {
-    /// Add one reported line.
-    pub fn add_event(&mut self, ev: Event, rules: &RuleSet, keep: bool) {
+    /// Add one reported line; `by` adds it to its `--by` group too.
+    pub fn add_event(&mut self, ev: Event, rules: &RuleSet, by: &[GroupKey], keep: bool) {
+        let n = u64::from(ev.count.max(1));
         self.causes.entry(ev.cause).or_default().add(&ev, rules);
+        if let Some(img) = &ev.image {
+            self.failed_images.add(&img.to_string(), n);
+        }
+        if !by.is_empty() {
+            let key: Vec<String> = by.iter().map(|k| k.value(&ev, rules)).collect();
+            let g = self.groups.entry(key.join(" / ")).or_default();
+            g.occurrences += n;
+            g.lines += 1;
+            g.causes.add(&GroupKey::Cause.value(&ev, rules), n);
+            if let Some(img) = &ev.image {
+                g.images.add(&img.to_string(), n);
+            }
+            g.first = min_time(g.first, ev.time);
+            g.last = max_time(g.last, ev.time);
+        }
         if keep {
             self.events.push(ev);
+        }
+    }
+
+    /// Add one successful pull.
+    pub fn add_success(&mut self, image: Option<&ImageRef>, registry: Option<&str>, n: u64) {
+        if let Some(img) = image {
+            self.pulled_images.add(&img.to_string(), n);
+        }
+        if let Some(r) = registry {
+            self.pulled_registries.add(r, n);
         }
     }
 
@@ -315,7 +468,23 @@ impl Summary {
             unc(a).cmp(&unc(b)).then(b.count.cmp(&a.count)).then_with(|| a.cause.cmp(&b.cause))
         });
         let events = self.events.iter().map(|e| EventReport::new(e, rules, input_names)).collect();
-        Report { stats, causes, events }
+        let images = image_health(&self.failed_images, &self.pulled_images);
+        let mut groups: Vec<GroupReport> = self
+            .groups
+            .iter()
+            .map(|(k, g)| GroupReport {
+                key: k.clone(),
+                count: g.occurrences,
+                lines: g.lines,
+                causes: g.causes.top(TOP_K),
+                images: g.images.top(TOP_K),
+                first_seen: g.first,
+                last_seen: g.last,
+            })
+            .collect();
+        groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+        let pulled = self.pulled_registries.top(usize::MAX);
+        Report { stats, causes, events, images, groups, pulled_registries: pulled }
     }
 }
 
@@ -340,6 +509,12 @@ impl AddAssign<Summary> for Summary {
         self.events.extend(rhs.events);
         if !in_order {
             self.events.sort_by_key(|e| e.at);
+        }
+        self.failed_images += &rhs.failed_images;
+        self.pulled_images += &rhs.pulled_images;
+        self.pulled_registries += &rhs.pulled_registries;
+        for (k, g) in &rhs.groups {
+            *self.groups.entry(k.clone()).or_default() += g;
         }
     }
 }
@@ -561,6 +736,12 @@ pub struct EventReport {
     pub namespace: Option<String>,
     /// Container.
     pub container: Option<String>,
+    /// Azure Container Apps app.
+    pub app: Option<String>,
+    /// Azure Container Apps revision.
+    pub revision: Option<String>,
+    /// Azure Container Apps replica.
+    pub replica: Option<String>,
     /// Occurrences.
     pub count: u32,
     /// Message.
@@ -585,10 +766,69 @@ impl EventReport {
             pod: e.pod.clone(),
             namespace: e.namespace.clone(),
             container: e.container.clone(),
+            app: e.app.clone(),
+            revision: e.revision.clone(),
+            replica: e.replica.clone(),
             count: e.count,
             message: e.message.clone(),
         }
     }
+}
+
+/// Failures and successful pulls of one image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageHealth {
+    /// The image, normalised.
+    pub image: String,
+    /// Reported failure lines (occurrences).
+    pub failures: u64,
+    /// Successful pulls.
+    pub successes: u64,
+}
+
+impl ImageHealth {
+    /// failures / (failures + successes).
+    pub fn failure_ratio(&self) -> f64 {
+        let total = self.failures + self.successes;
+        if total == 0 {
+            0.0
+        } else {
+            self.failures as f64 / total as f64
+        }
+    }
+}
+
+/// Images with failures, most failures first (top 10), with their
+/// successful pulls beside them.
+fn image_health(failed: &Tally, pulled: &Tally) -> Vec<ImageHealth> {
+    failed
+        .top(10)
+        .into_iter()
+        .filter(|(name, _)| name != "other")
+        .map(|(image, failures)| {
+            let successes = pulled.get(&image);
+            ImageHealth { image, failures, successes }
+        })
+        .collect()
+}
+
+/// One `--by` group in a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupReport {
+    /// The group's values, joined with ` / `.
+    pub key: String,
+    /// Occurrences.
+    pub count: u64,
+    /// Lines.
+    pub lines: u64,
+    /// Top causes.
+    pub causes: Vec<(String, u64)>,
+    /// Top images.
+    pub images: Vec<(String, u64)>,
+    /// Earliest time seen.
+    pub first_seen: Option<Timestamp>,
+    /// Latest time seen.
+    pub last_seen: Option<Timestamp>,
 }
 
 /// Everything output prints.
@@ -600,6 +840,12 @@ pub struct Report {
     pub causes: Vec<CauseReport>,
     /// Events, in input order (empty unless asked for).
     pub events: Vec<EventReport>,
+    /// Images with failures and their successful pulls (failure ratio).
+    pub images: Vec<ImageHealth>,
+    /// `--by` groups, largest first (empty without `--by`).
+    pub groups: Vec<GroupReport>,
+    /// Successful pulls per registry.
+    pub pulled_registries: Vec<(String, u64)>,
 }
 
 #[cfg(test)]

@@ -264,3 +264,81 @@ fn readme_sample_is_what_the_main_job_prints() {
         "README sample is stale: run `PULLSCAN_BLESS=1 cargo test readme_sample`"
     );
 }
+
+const PULLED_LINE: &str = "Nov 22 09:30:00 node-2 kubelet[7]: I1122 09:30:00.000000       7 event.go:389] \"Event occurred\" object=\"web/web-1\" kind=\"Pod\" type=\"Normal\" reason=\"Pulled\" message=\"Successfully pulled image \\\"myacr.azurecr.io/api:1\\\" in 1.2s\"\n";
+
+#[test]
+fn successful_pulls_give_a_failure_ratio() {
+    let input = format!("{DNS_LINE}{PULLED_LINE}{PULLED_LINE}{PULLED_LINE}");
+    let out =
+        pullscan().args(["-o", "json", "--year", "2024"]).write_stdin(input).output().unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stats"]["successful"], 3);
+    let img = &doc["images"][0];
+    assert_eq!(img["image"], "myacr.azurecr.io/api:1");
+    assert_eq!(img["failures"], 1);
+    assert_eq!(img["successes"], 3);
+    assert_eq!(img["failure_ratio"], 0.25);
+    assert_eq!(doc["pulled_registries"][0]["name"], "myacr.azurecr.io");
+    let table = pullscan()
+        .args(["--year", "2024"])
+        .write_stdin(format!("{DNS_LINE}{PULLED_LINE}"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("Failure ratio"), "{text}");
+    assert!(text.contains("50 %"), "{text}");
+}
+
+#[test]
+fn since_and_until_filter_on_record_time() {
+    // DNS_LINE is at 2024-11-22T09:26:00Z; PULLED_LINE at 09:30 (year 2024).
+    let input = format!("{DNS_LINE}{AUTH_LINE}");
+    let run = |args: &[&str]| {
+        let out = pullscan()
+            .args(["-o", "json", "--year", "2024"])
+            .args(args)
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc
+    };
+    let doc = run(&["--since", "2024-11-22T09:27:00Z"]);
+    // The DNS line is too early; the AUTH line has no time and is kept.
+    assert_eq!(doc["stats"]["classified"], 1, "{}", doc["stats"]);
+    assert_eq!(doc["stats"]["outside_window"], 1);
+    assert_eq!(doc["causes"][0]["cause"], "auth.unauthorized");
+    let doc = run(&["--until", "2024-11-22"]);
+    assert_eq!(doc["stats"]["outside_window"], 1);
+    let doc = run(&["--since", "2024-11-22T09:00:00Z", "--until", "2024-11-22T10:00:00Z"]);
+    assert_eq!(doc["stats"]["classified"], 2);
+    // Relative ages parse; an old log is entirely outside the last hour.
+    let doc = run(&["--since", "1h"]);
+    assert_eq!(doc["stats"]["outside_window"], 1);
+    pullscan().args(["--since", "yesterday"]).write_stdin("").assert().code(2);
+    pullscan().args(["--since", "2h", "--until", "3h"]).write_stdin("").assert().code(2);
+}
+
+#[test]
+fn by_groups_the_summary() {
+    let out = pullscan()
+        .args(["-o", "json", "--by", "registry,cause"])
+        .arg("corpus/own/own.log")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let groups = doc["groups"].as_array().unwrap();
+    assert!(groups.iter().any(|g| g["key"] == "quay.io / network.dns"), "{groups:#?}");
+    let total: u64 = groups.iter().map(|g| g["count"].as_u64().unwrap()).sum();
+    let causes: u64 =
+        doc["causes"].as_array().unwrap().iter().map(|c| c["count"].as_u64().unwrap()).sum();
+    assert_eq!(total, causes, "every reported occurrence is in exactly one group");
+    let csv = pullscan().args(["-o", "csv", "--by", "node"]).arg("corpus/own/own.log").output();
+    let text = String::from_utf8(csv.unwrap().stdout).unwrap();
+    assert!(text.starts_with("group,count,lines,causes"), "{text}");
+    assert!(text.contains("node-3,"), "{text}");
+    pullscan().args(["--by", "colour"]).write_stdin("").assert().code(2);
+}

@@ -23,8 +23,11 @@ const HEADER: &[&str] = &[
     "remediation",
 ];
 
-/// Write the CSV summary.
+/// Write the CSV summary: one row per cause, or per `--by` group.
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if !report.groups.is_empty() {
+        return write_groups(report, out);
+    }
     let mut w = csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
     for c in &report.causes {
@@ -53,6 +56,24 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             &c.sample.as_ref().map_or(String::new(), |s| s.line.to_string()),
             &c.sample.as_ref().map_or(String::new(), |s| redact(&s.text).into_owned()),
             &remediation,
+        ])?;
+    }
+    w.flush()
+}
+
+fn write_groups(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["group", "count", "lines", "causes", "images", "first_seen", "last_seen"])?;
+    let time = |t: Option<crate::time::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+    for g in &report.groups {
+        w.write_record([
+            g.key.as_str(),
+            &g.count.to_string(),
+            &g.lines.to_string(),
+            &join_top(&g.causes),
+            &join_top(&g.images),
+            &time(g.first_seen),
+            &time(g.last_seen),
         ])?;
     }
     w.flush()

@@ -17,6 +17,29 @@ struct Document<'a> {
     schema_version: u32,
     stats: StatsWire<'a>,
     causes: Vec<CauseWire<'a>>,
+    images: Vec<ImageWire<'a>>,
+    pulled_registries: Vec<Named>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    groups: Vec<GroupWire<'a>>,
+}
+
+#[derive(Serialize)]
+struct ImageWire<'a> {
+    image: &'a str,
+    failures: u64,
+    successes: u64,
+    failure_ratio: f64,
+}
+
+#[derive(Serialize)]
+struct GroupWire<'a> {
+    key: &'a str,
+    count: u64,
+    lines: u64,
+    causes: Vec<Named>,
+    images: Vec<Named>,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -37,6 +60,7 @@ struct CountsWire {
     unclassified: u64,
     benign: u64,
     successful: u64,
+    outside_window: u64,
 }
 
 impl From<&Counts> for CountsWire {
@@ -49,6 +73,7 @@ impl From<&Counts> for CountsWire {
             unclassified: c.unclassified,
             benign: c.benign,
             successful: c.successful,
+            outside_window: c.outside_window,
         }
     }
 }
@@ -154,6 +179,30 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 .collect(),
         },
         causes: report.causes.iter().map(cause).collect(),
+        images: report
+            .images
+            .iter()
+            .map(|i| ImageWire {
+                image: &i.image,
+                failures: i.failures,
+                successes: i.successes,
+                failure_ratio: (i.failure_ratio() * 1000.0).round() / 1000.0,
+            })
+            .collect(),
+        pulled_registries: named(&report.pulled_registries),
+        groups: report
+            .groups
+            .iter()
+            .map(|g| GroupWire {
+                key: &g.key,
+                count: g.count,
+                lines: g.lines,
+                causes: named(&g.causes),
+                images: named(&g.images),
+                first_seen: g.first_seen.map(|t| t.to_string()),
+                last_seen: g.last_seen.map(|t| t.to_string()),
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     out.write_all(b"\n")

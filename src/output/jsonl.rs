@@ -24,6 +24,9 @@ struct EventWire<'a> {
     pod: Option<&'a str>,
     namespace: Option<&'a str>,
     container: Option<&'a str>,
+    app: Option<&'a str>,
+    revision: Option<&'a str>,
+    replica: Option<&'a str>,
     count: u32,
     message: std::borrow::Cow<'a, str>,
 }
@@ -45,6 +48,9 @@ fn wire(e: &EventReport) -> EventWire<'_> {
         pod: e.pod.as_deref(),
         namespace: e.namespace.as_deref(),
         container: e.container.as_deref(),
+        app: e.app.as_deref(),
+        revision: e.revision.as_deref(),
+        replica: e.replica.as_deref(),
         count: e.count,
         message: redact(&e.message),
     }

@@ -40,6 +40,21 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             cell(&seen(c))
         )?;
     }
+    if !report.groups.is_empty() {
+        writeln!(out, "\n| Group | Count | Causes |")?;
+        writeln!(out, "| --- | ---: | --- |")?;
+        for g in &report.groups {
+            writeln!(out, "| {} | {} | {} |", cell(&g.key), g.count, cell(&join_top(&g.causes)))?;
+        }
+    }
+    if !report.images.is_empty() {
+        writeln!(out, "\n| Image | Failed | Pulled | Failure ratio |")?;
+        writeln!(out, "| --- | ---: | ---: | ---: |")?;
+        for i in &report.images {
+            let ratio = i.failure_ratio() * 100.0;
+            writeln!(out, "| `{}` | {} | {} | {ratio:.0} % |", i.image, i.failures, i.successes)?;
+        }
+    }
     for c in &report.causes {
         writeln!(out, "\n## `{}`: {}\n", c.cause, c.title)?;
         writeln!(out, "{} occurrences in {} lines.", c.count, c.lines)?;

@@ -41,6 +41,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out)?;
     writeln!(out, "{}", overview(report))?;
+    if !report.groups.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", groups(report))?;
+    }
+    if report.images.iter().any(|i| i.successes > 0) {
+        writeln!(out)?;
+        writeln!(out, "{}", images(report))?;
+    }
     for c in &report.causes {
         writeln!(out)?;
         detail(c, out)?;
@@ -79,6 +87,42 @@ fn overview(report: &Report) -> Table {
 /// characters) and count take the rest of 100 columns.
 const IMAGE_COL: u16 = 33;
 const REGISTRY_COL: u16 = 20;
+
+fn groups(report: &Report) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH)
+        .set_header(["Group", "Count", "Causes"]);
+    for g in &report.groups {
+        table.add_row(vec![
+            Cell::new(truncate(&g.key, 40)),
+            Cell::new(human(g.count)).set_alignment(CellAlignment::Right),
+            Cell::new(join_top(&g.causes)),
+        ]);
+    }
+    table
+}
+
+fn images(report: &Report) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH)
+        .set_header(["Image", "Failed", "Pulled", "Failure ratio"]);
+    for i in &report.images {
+        table.add_row(vec![
+            Cell::new(truncate(&i.image, 60)),
+            Cell::new(human(i.failures)).set_alignment(CellAlignment::Right),
+            Cell::new(human(i.successes)).set_alignment(CellAlignment::Right),
+            Cell::new(format!("{:.0} %", i.failure_ratio() * 100.0))
+                .set_alignment(CellAlignment::Right),
+        ]);
+    }
+    table
+}
 
 /// The most frequent entry of a top list, cut to `max` characters, with
 /// how many others there are: `docker.io (+3)`.
