@@ -44,10 +44,13 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<Outcome> {
         let _ = writeln!(err, "pullscan: {}: {}", e.path, e.message);
     }
     for i in &report.stats.inputs {
-        if let Some(e) = &i.error {
-            errors += 1;
+        for e in &i.errors {
             let _ = writeln!(err, "pullscan: {}: {}", i.path, crate::redact::redact(e));
         }
+        if i.errors_dropped > 0 {
+            let _ = writeln!(err, "pullscan: {}: {} more errors", i.path, i.errors_dropped);
+        }
+        errors += i.error_count() as usize;
     }
     output::write(plan.output, &report, out)?;
     out.flush()?;

@@ -78,7 +78,7 @@ pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Su
             .and_then(|mut r| scan_reader(&mut r, i, &ctx, classifier, opts, &mut part));
         let stats = part.input_mut(i);
         if let Err(e) = result {
-            stats.error = Some(e.to_string());
+            stats.add_error(e.to_string());
         }
         total += part;
     }

@@ -380,7 +380,27 @@ impl AddAssign<&Counts> for Counts {
     }
 }
 
-/// One input's accounting and error.
+/// Error messages kept per input; more are counted in `errors_dropped`.
+pub const MAX_ERRORS_KEPT: usize = 20;
+
+impl InputStats {
+    /// Record an error (a malformed row, a read error), keeping the first
+    /// [`MAX_ERRORS_KEPT`] messages.
+    pub fn add_error(&mut self, message: String) {
+        if self.errors.len() < MAX_ERRORS_KEPT {
+            self.errors.push(message);
+        } else {
+            self.errors_dropped += 1;
+        }
+    }
+
+    /// All errors of this input, kept or not.
+    pub fn error_count(&self) -> u64 {
+        self.errors.len() as u64 + self.errors_dropped
+    }
+}
+
+/// One input's accounting and errors.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InputStats {
     /// The path as given (`-` for stdin).
@@ -388,7 +408,9 @@ pub struct InputStats {
     /// Its line accounting.
     pub counts: Counts,
     /// Why it could not be read (fully), if it could not.
-    pub error: Option<String>,
+    pub errors: Vec<String>,
+    /// Errors beyond [`MAX_ERRORS_KEPT`], counted only.
+    pub errors_dropped: u64,
 }
 
 /// What one scan found: per-cause aggregates, accounting and (optionally)
@@ -458,7 +480,7 @@ impl Summary {
             let mut s = self.inputs.remove(&i).unwrap_or_default();
             s.path = name.clone();
             stats.total += &s.counts;
-            stats.errors += u64::from(s.error.is_some());
+            stats.errors += s.error_count();
             stats.inputs.push(s);
         }
         let mut causes: Vec<CauseReport> =
@@ -496,9 +518,10 @@ impl AddAssign<Summary> for Summary {
         for (i, s) in rhs.inputs {
             let mine = self.inputs.entry(i).or_default();
             mine.counts += &s.counts;
-            if mine.error.is_none() {
-                mine.error = s.error;
+            for e in s.errors {
+                mine.add_error(e);
             }
+            mine.errors_dropped += s.errors_dropped;
         }
         // Chunks merge in order, so this is a plain append; out-of-order
         // merges (not done today) still end sorted.
@@ -527,7 +550,7 @@ pub const UNCLASSIFIED: &str = "unclassified";
 pub struct Stats {
     /// Summed over inputs.
     pub total: Counts,
-    /// Inputs that could not be read (fully).
+    /// Errors: unreadable inputs, read errors, malformed rows or documents.
     pub errors: u64,
     /// Per input, in the order given.
     pub inputs: Vec<InputStats>,

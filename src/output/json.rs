@@ -83,7 +83,8 @@ struct InputWire<'a> {
     path: &'a str,
     #[serde(flatten)]
     counts: CountsWire,
-    error: Option<String>,
+    errors: Vec<String>,
+    errors_dropped: u64,
 }
 
 #[derive(Serialize)]
@@ -174,7 +175,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 .map(|i| InputWire {
                     path: &i.path,
                     counts: (&i.counts).into(),
-                    error: i.error.as_deref().map(|e| redact(e).into_owned()),
+                    errors: i.errors.iter().map(|e| redact(e).into_owned()).collect(),
+                    errors_dropped: i.errors_dropped,
                 })
                 .collect(),
         },
