@@ -42,8 +42,8 @@ pub struct Cli {
     pub rules: Vec<PathBuf>,
 
     /// Only scan files in walked directories whose name or path matches this
-    /// glob (e.g. '*.log*'). Repeatable; files named explicitly are always
-    /// scanned.
+    /// glob (e.g. '*.log*'); a glob starting with `!` excludes instead
+    /// ('!*.md'). Repeatable; files named explicitly are always scanned.
     #[arg(short, long, value_name = "GLOB")]
     pub glob: Vec<String>,
 

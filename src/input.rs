@@ -49,11 +49,50 @@ pub struct InputError {
     pub message: String,
 }
 
+/// `--glob` filters: a file found in a walk is kept when it matches an
+/// include glob (or there are none) and no exclude glob (`!pattern`, as in
+/// ripgrep). Globs match the file name or the whole path.
+#[derive(Clone, Debug, Default)]
+pub struct Globs {
+    include: Option<GlobSet>,
+    exclude: Option<GlobSet>,
+}
+
+impl Globs {
+    /// Build from the user's globs; `!` at the start makes an exclude.
+    pub fn new(globs: &[String]) -> Result<Globs, globset::Error> {
+        let mut inc = globset::GlobSetBuilder::new();
+        let mut exc = globset::GlobSetBuilder::new();
+        let (mut n_inc, mut n_exc) = (0, 0);
+        for g in globs {
+            match g.strip_prefix('!') {
+                Some(e) => {
+                    exc.add(globset::Glob::new(e)?);
+                    n_exc += 1;
+                }
+                None => {
+                    inc.add(globset::Glob::new(g)?);
+                    n_inc += 1;
+                }
+            }
+        }
+        Ok(Globs {
+            include: if n_inc > 0 { Some(inc.build()?) } else { None },
+            exclude: if n_exc > 0 { Some(exc.build()?) } else { None },
+        })
+    }
+
+    fn is_selected(&self, path: &Path) -> bool {
+        let hit =
+            |set: &GlobSet| set.is_match(path) || path.file_name().is_some_and(|n| set.is_match(n));
+        self.include.as_ref().is_none_or(hit) && !self.exclude.as_ref().is_some_and(hit)
+    }
+}
+
 /// Expand paths into inputs. `-` is stdin; directories are walked
-/// recursively (following no symlinks to directories), their files kept when
-/// `glob` is `None` or matches the file name or its path. Files named
-/// explicitly are always kept.
-pub fn expand(paths: &[PathBuf], glob: Option<&GlobSet>) -> (Vec<Input>, Vec<InputError>) {
+/// recursively (following no symlinks to directories), their files kept as
+/// `globs` select. Files named explicitly are always kept.
+pub fn expand(paths: &[PathBuf], globs: &Globs) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -71,7 +110,7 @@ pub fn expand(paths: &[PathBuf], glob: Option<&GlobSet>) -> (Vec<Input>, Vec<Inp
             match entry {
                 Ok(e) if e.file_type().is_dir() => {}
                 Ok(e) => {
-                    if is_selected(e.path(), glob) {
+                    if globs.is_selected(e.path()) {
                         inputs.push(Input::Path(e.into_path()));
                     }
                 }
@@ -85,14 +124,10 @@ pub fn expand(paths: &[PathBuf], glob: Option<&GlobSet>) -> (Vec<Input>, Vec<Inp
     (inputs, errors)
 }
 
-fn is_selected(path: &Path, glob: Option<&GlobSet>) -> bool {
-    let Some(glob) = glob else { return true };
-    glob.is_match(path) || path.file_name().is_some_and(|n| glob.is_match(n))
-}
-
 /// Open an input for reading, decompressing gzip (recognised by its magic
-/// bytes) in process.
-pub fn open(input: &Input) -> io::Result<Box<dyn Read + Send>> {
+/// bytes) in process. The reader is buffered, so the caller can look at the
+/// first bytes (`fill_buf`) to tell a document from a line stream.
+pub fn open(input: &Input) -> io::Result<Box<dyn BufRead + Send>> {
     let raw: Box<dyn Read + Send> = match input {
         Input::Stdin => Box::new(io::stdin()),
         Input::Path(p) => {
@@ -105,7 +140,8 @@ pub fn open(input: &Input) -> io::Result<Box<dyn Read + Send>> {
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
     let head = buffered.fill_buf()?;
     if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
-        Ok(Box::new(MultiGzDecoder::new(buffered)))
+        let gz = MultiGzDecoder::new(buffered);
+        Ok(Box::new(BufReader::with_capacity(256 * 1024, gz)))
     } else {
         Ok(Box::new(buffered))
     }
@@ -135,10 +171,8 @@ mod tests {
         for f in ["b.log", "a.txt", "sub/c.log"] {
             std::fs::write(dir.path().join(f), "x\n").unwrap();
         }
-        let mut b = globset::GlobSetBuilder::new();
-        b.add(globset::Glob::new("*.log").unwrap());
-        let set = b.build().unwrap();
-        let (inputs, errors) = expand(&[dir.path().to_path_buf()], Some(&set));
+        let globs = Globs::new(&["*.{log,txt}".to_string(), "!a.*".to_string()]).unwrap();
+        let (inputs, errors) = expand(&[dir.path().to_path_buf()], &globs);
         assert!(errors.is_empty());
         let names: Vec<String> = inputs
             .iter()

@@ -4,7 +4,7 @@
 //! The pipeline, in module order (each module uses only those before it):
 //! inputs ([`input`]) are read in large blocks; a literal [`prefilter`]
 //! drawn from the rule table finds candidate lines; each candidate line is
-//! unwrapped and parsed by [`format`] into a [`record::Record`]; the
+//! unwrapped and parsed by [`format`](mod@format) into a [`record::Record`]; the
 //! [`classify::Classifier`] runs the [`rules`] that can match it and the
 //! most specific wins; [`scan`] aggregates reported lines into a
 //! [`summary::Summary`] per chunk (chunks run in parallel and merge with

@@ -44,14 +44,14 @@ impl Plan {
         }
         let classifier = Classifier::new(set).map_err(anyhow::Error::msg)?;
         let fail_on = ensure_fail_on(&cli.fail_on, &classifier)?;
-        let glob = ensure_globs(&cli.glob)?;
+        let globs = input::Globs::new(&cli.glob).context("--glob: invalid glob")?;
         let paths = if cli.paths.is_empty() {
             ensure_stdin_is_piped()?;
             vec!["-".into()]
         } else {
             cli.paths.clone()
         };
-        let (inputs, input_errors) = input::expand(&paths, glob.as_ref());
+        let (inputs, input_errors) = input::expand(&paths, &globs);
         let threads = ensure_threads(cli.threads)?;
         let output = match cli.output {
             OutputArg::Table => OutputKind::Table,
@@ -107,17 +107,6 @@ fn ensure_fail_on(globs: &[String], classifier: &Classifier) -> Result<Option<Gl
             );
         }
         builder.add(glob);
-    }
-    Ok(Some(builder.build()?))
-}
-
-fn ensure_globs(globs: &[String]) -> Result<Option<GlobSet>> {
-    if globs.is_empty() {
-        return Ok(None);
-    }
-    let mut builder = GlobSetBuilder::new();
-    for g in globs {
-        builder.add(Glob::new(g).with_context(|| format!("--glob {g:?}: invalid glob"))?);
     }
     Ok(Some(builder.build()?))
 }

@@ -53,6 +53,32 @@ impl Record<'_> {
     pub fn plain(message: &str) -> Record<'_> {
         Record { message: Cow::Borrowed(message), count: 1, ..Record::default() }
     }
+
+    /// The same record with every string owned, free of the buffer it was
+    /// parsed from (document readers parse from a row or JSON value that
+    /// does not outlive the call).
+    pub fn into_owned(self) -> Record<'static> {
+        fn own(s: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
+            s.map(|s| Cow::Owned(s.into_owned()))
+        }
+        Record {
+            envelope: self.envelope,
+            format: self.format,
+            emitter: self.emitter,
+            level: self.level,
+            time: self.time,
+            host: own(self.host),
+            message: Cow::Owned(self.message.into_owned()),
+            image: own(self.image),
+            pod: own(self.pod),
+            namespace: own(self.namespace),
+            container: own(self.container),
+            app: own(self.app),
+            revision: own(self.revision),
+            replica: own(self.replica),
+            count: self.count,
+        }
+    }
 }
 
 /// An envelope: a line prefix that wraps a payload in its own format.

@@ -13,12 +13,14 @@
 //! Documents (CSV and JSON exports) are not handled here yet; the format
 //! layer decides per line.
 
-use std::io::{self, Read};
+use std::borrow::Cow;
+use std::io::{self, BufRead, Read};
+use std::path::Path;
 
 use rayon::prelude::*;
 
 use crate::classify::{Classifier, Verdict};
-use crate::format::{self, LineContext};
+use crate::format::{self, CriJoiner, Joined, LineContext, Shape};
 use crate::image::{self, ImageRef};
 use crate::input::{self, Input};
 use crate::record::Record;
@@ -74,8 +76,7 @@ pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Su
         };
         let ctx = LineContext { years };
         let mut part = Summary::default();
-        let result = input::open(input)
-            .and_then(|mut r| scan_reader(&mut r, i, &ctx, classifier, opts, &mut part));
+        let result = scan_input(input, i, &ctx, classifier, opts, &mut part);
         let stats = part.input_mut(i);
         if let Err(e) = result {
             stats.add_error(e.to_string());
@@ -83,6 +84,136 @@ pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Su
         total += part;
     }
     total
+}
+
+/// Open one input, tell its shape from its first bytes, and scan it.
+fn scan_input(
+    input: &Input,
+    i: usize,
+    ctx: &LineContext,
+    classifier: &Classifier,
+    opts: &ScanOptions,
+    out: &mut Summary,
+) -> io::Result<()> {
+    let mut r = input::open(input)?;
+    let path = match input {
+        Input::Path(p) => Some(p.as_path()),
+        Input::Stdin => None,
+    };
+    let shape = format::sniff(r.fill_buf()?, path);
+    match shape {
+        Shape::Lines => scan_reader(&mut r, i, ctx, classifier, opts, out),
+        Shape::Cri => scan_cri(&mut r, i, path, ctx, classifier, opts, out),
+        Shape::Csv | Shape::JsonDocument => {
+            scan_document(&mut r, shape, i, ctx, classifier, opts, out)
+        }
+    }
+}
+
+/// A CRI (or docker json-file) log: read line by line so that partial
+/// lines can be joined before they are matched; pod, namespace and
+/// container come from the file's path where the lines do not say.
+fn scan_cri(
+    r: &mut dyn BufRead,
+    i: usize,
+    path: Option<&Path>,
+    ctx: &LineContext,
+    classifier: &Classifier,
+    opts: &ScanOptions,
+    out: &mut Summary,
+) -> io::Result<()> {
+    let info = path.and_then(format::path_info);
+    let mut joiner = CriJoiner::new();
+    let mut buf = Vec::new();
+    let mut line_no = 0u64;
+    let handle = |j: Joined<'_>, out: &mut Summary| {
+        if classifier.prefilter().find(j.text.as_bytes(), 0).is_none() {
+            return;
+        }
+        let mut rec = format::parse_line(&j.text, ctx);
+        if let Some(info) = &info {
+            let fill = |slot: &mut Option<Cow<'_, str>>, v: &Option<String>| {
+                if slot.is_none() {
+                    *slot = v.clone().map(Cow::Owned);
+                }
+            };
+            fill(&mut rec.pod, &info.pod);
+            fill(&mut rec.namespace, &info.namespace);
+            fill(&mut rec.container, &info.container);
+        }
+        account(rec, (i, j.line), classifier, opts, out);
+    };
+    loop {
+        buf.clear();
+        let n = r.read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let counts = &mut out.input_mut(i).counts;
+        counts.bytes += n as u64;
+        counts.lines += 1;
+        let text = String::from_utf8_lossy(&buf);
+        for j in joiner.push(line_no, &text) {
+            handle(j, out);
+        }
+    }
+    for j in joiner.finish() {
+        handle(j, out);
+    }
+    Ok(())
+}
+
+/// A document (Log Analytics CSV export, JSON array or object): streamed
+/// record by record; each record counts as one line. A malformed CSV row
+/// is an error of the input and reading goes on; a JSON syntax error ends
+/// the input after every complete record before it.
+fn scan_document(
+    r: &mut dyn BufRead,
+    shape: Shape,
+    i: usize,
+    ctx: &LineContext,
+    classifier: &Classifier,
+    opts: &ScanOptions,
+    out: &mut Summary,
+) -> io::Result<()> {
+    let mut counting = CountingReader { inner: r, bytes: 0 };
+    let mut bad: Vec<String> = Vec::new();
+    let mut each = |line: u64, rec: Record<'_>| {
+        out.input_mut(i).counts.lines += 1;
+        if classifier.prefilter().find(rec.message.as_bytes(), 0).is_some() {
+            account(rec, (i, line), classifier, opts, out);
+        }
+    };
+    let result = match shape {
+        Shape::Csv => {
+            format::read_csv(&mut counting, ctx, &mut each, &mut |e| bad.push(e.to_string()))
+        }
+        _ => format::read_json_document(&mut counting, ctx, &mut each),
+    };
+    let stats = out.input_mut(i);
+    stats.counts.bytes += counting.bytes;
+    for e in bad {
+        stats.add_error(e);
+    }
+    if let Err(e) = result {
+        stats.add_error(e.to_string());
+    }
+    Ok(())
+}
+
+/// Counts the bytes a document reader consumed.
+struct CountingReader<'r> {
+    inner: &'r mut dyn BufRead,
+    bytes: u64,
+}
+
+impl Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
 }
 
 /// Scan one reader into `out`, block by block. On a read error, what was

@@ -170,6 +170,111 @@ impl Timestamp {
     pub fn year(&self) -> i32 {
         civil_from_days(self.secs.div_euclid(86_400)).0
     }
+
+    /// Microseconds since the Unix epoch (journald's `__REALTIME_TIMESTAMP`).
+    pub fn from_unix_micros(micros: i64) -> Timestamp {
+        let secs = micros.div_euclid(1_000_000);
+        let nanos = (micros.rem_euclid(1_000_000) * 1000) as u32;
+        Timestamp { secs, nanos, naive: false }
+    }
+
+    /// The same reading taken as UTC (a naive reading from a column that
+    /// is documented as UTC, such as Log Analytics' `TimeGenerated [UTC]`).
+    pub fn assume_utc(self) -> Timestamp {
+        Timestamp { naive: false, ..self }
+    }
+
+    /// Parse a whole field that holds only a time, in any shape document
+    /// exports write: RFC 3339 and its relatives ([`Self::parse_rfc3339`]),
+    /// Go's `time.Time.String()` (`2023-04-18 15:51:52.1 +0000 UTC`, what
+    /// `az containerapp logs show` prints) and the Azure portal's US form
+    /// (`11/22/2024, 9:26:00.123 AM`, naive). Surrounding spaces are ignored;
+    /// text after the time is not.
+    pub fn parse_field(s: &str) -> Option<Timestamp> {
+        let s = s.trim();
+        if let Some((t, used)) = Timestamp::parse_rfc3339(s) {
+            let rest = s.get(used..)?;
+            if rest.is_empty() {
+                return Some(t);
+            }
+            return t.naive.then(|| go_zone(t, rest)).flatten();
+        }
+        parse_portal(s)
+    }
+}
+
+/// The ` -0700 MST` / ` UTC` tail of Go's default time format.
+fn go_zone(t: Timestamp, rest: &str) -> Option<Timestamp> {
+    let rest = rest.strip_prefix(' ')?;
+    if rest == "UTC" || rest == "Z" {
+        return Some(t.assume_utc());
+    }
+    let b = rest.as_bytes();
+    let sign = match b.first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let hh = num(b, 1, 2)?;
+    let mm = num(b, 3, 2)?;
+    // A zone abbreviation may follow (`+0000 UTC`, `-0700 MST`).
+    if !matches!(b.get(5), None | Some(b' ')) || hh > 23 || mm > 59 {
+        return None;
+    }
+    let off = i64::from(hh * 3600 + mm * 60) * sign;
+    Some(Timestamp { secs: t.secs - off, naive: false, ..t })
+}
+
+/// The Azure portal's `M/D/YYYY, h:mm:ss[.fff] AM|PM` (comma optional).
+fn parse_portal(s: &str) -> Option<Timestamp> {
+    let (date, rest) = s.split_once(' ')?;
+    let date = date.strip_suffix(',').unwrap_or(date);
+    let mut parts = date.split('/');
+    let month: u32 = small_number(parts.next()?, 2)?;
+    let day: u32 = small_number(parts.next()?, 2)?;
+    let year: u32 = small_number(parts.next()?, 4)?;
+    if parts.next().is_some() {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let (clock, half) = rest.split_once(' ')?;
+    let pm = match half.trim() {
+        "AM" | "am" => false,
+        "PM" | "pm" => true,
+        _ => return None,
+    };
+    let (hms, frac) = match clock.split_once('.') {
+        Some((hms, frac)) => (hms, Some(frac)),
+        None => (clock, None),
+    };
+    let mut t = hms.split(':');
+    let h: u32 = small_number(t.next()?, 2)?;
+    let m: u32 = small_number(t.next()?, 2)?;
+    let sec: u32 = small_number(t.next()?, 2)?;
+    if t.next().is_some() || !(1..=12).contains(&h) {
+        return None;
+    }
+    let nanos = match frac {
+        Some(f) => {
+            let dotted = format!(".{f}");
+            let (n, used) = parse_fraction(dotted.as_bytes(), 0);
+            if used != dotted.len() {
+                return None;
+            }
+            n
+        }
+        None => 0,
+    };
+    let h = (h % 12) + if pm { 12 } else { 0 };
+    Timestamp::from_civil(year as i32, month, day, (h, m, sec), nanos, None)
+}
+
+/// A run of 1..=`max` ASCII digits.
+fn small_number(s: &str, max: usize) -> Option<u32> {
+    if s.is_empty() || s.len() > max || !s.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 impl fmt::Display for Timestamp {
@@ -298,11 +403,14 @@ mod tests {
 
     #[test]
     fn syslog_and_klog() {
-        let (t, used) = Timestamp::parse_syslog("Nov 22 09:26:00 host", YearPolicy::fixed(2024)).unwrap();
+        let (t, used) =
+            Timestamp::parse_syslog("Nov 22 09:26:00 host", YearPolicy::fixed(2024)).unwrap();
         assert_eq!((t.to_string().as_str(), used), ("2024-11-22T09:26:00", 15));
-        let (t, _) = Timestamp::parse_syslog("Feb  7 13:36:48.024915 x", YearPolicy::fixed(2024)).unwrap();
+        let (t, _) =
+            Timestamp::parse_syslog("Feb  7 13:36:48.024915 x", YearPolicy::fixed(2024)).unwrap();
         assert_eq!(t.to_string(), "2024-02-07T13:36:48.024915");
-        let (t, used) = Timestamp::parse_klog("0825 12:00:00.123456    1234", YearPolicy::fixed(2023)).unwrap();
+        let (t, used) =
+            Timestamp::parse_klog("0825 12:00:00.123456    1234", YearPolicy::fixed(2023)).unwrap();
         assert_eq!((t.to_string().as_str(), used), ("2023-08-25T12:00:00.123456", 20));
         assert!(Timestamp::parse_syslog("Foo 22 09:26:00", YearPolicy::fixed(2024)).is_none());
     }
@@ -319,7 +427,37 @@ mod tests {
         assert!(dec < jan);
         let k = Timestamp::parse_klog("1231 23:59:59.5 1", years).unwrap().0;
         assert_eq!(k.year(), 2023);
-        assert_eq!(Timestamp::parse_syslog("Dec 31 23:59:00", YearPolicy::fixed(2024)).unwrap().0.year(), 2024);
+        assert_eq!(
+            Timestamp::parse_syslog("Dec 31 23:59:00", YearPolicy::fixed(2024)).unwrap().0.year(),
+            2024
+        );
+    }
+
+    #[test]
+    fn document_fields() {
+        let f = |s: &str| Timestamp::parse_field(s).map(|t| t.to_string()).unwrap_or_default();
+        // (field, parsed)
+        let table = [
+            ("2023-04-18 15:51:52 +0000 UTC", "2023-04-18T15:51:52Z"),
+            ("2023-04-18 17:51:52.25 +0200 CEST", "2023-04-18T15:51:52.25Z"),
+            ("2023-04-18 15:51:52 UTC", "2023-04-18T15:51:52Z"),
+            ("2024-11-22T09:26:00.123Z", "2024-11-22T09:26:00.123Z"),
+            ("2024-11-22T09:26:00.1234567Z", "2024-11-22T09:26:00.1234567Z"),
+            ("11/22/2024, 9:26:00.123 AM", "2024-11-22T09:26:00.123"),
+            ("11/22/2024, 12:00:00.010 AM", "2024-11-22T00:00:00.01"),
+            ("1/2/2024, 12:30:05 PM", "2024-01-02T12:30:05"),
+            ("11/22/2024, 11:59:59.999 PM", "2024-11-22T23:59:59.999"),
+            ("11/22/2024, 13:00:00 PM", ""),
+            ("11/22/2024 9:26", ""),
+            ("2023-04-18 15:51:52 +00", ""),
+            ("2023-04-18 15:51:52 trailing", ""),
+            ("", ""),
+        ];
+        for (field, want) in table {
+            assert_eq!(f(field), want, "{field}");
+        }
+        let t = Timestamp::from_unix_micros(1_732_233_600_003_816);
+        assert_eq!(t.to_string(), "2024-11-22T00:00:00.003816Z");
     }
 
     #[test]

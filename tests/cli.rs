@@ -236,7 +236,7 @@ fn no_path_and_a_terminal_stdin_is_a_usage_error_not_a_hang() {
 
 #[test]
 fn readme_sample_is_what_the_main_job_prints() {
-    let out = pullscan().args(["corpus/", "--glob", "*.log"]).output().unwrap();
+    let out = pullscan().args(["corpus/", "--glob", "!*.{jsonl,md}"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();

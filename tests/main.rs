@@ -2,6 +2,8 @@
 
 mod cli;
 mod corpus;
+mod envelopes;
+mod golden;
 mod oracle;
 mod rules;
 mod util;

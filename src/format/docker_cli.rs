@@ -117,9 +117,21 @@ pub(crate) fn parse<'a>(payload: &'a str, ci: bool, rec: &mut Record<'a>) -> boo
         }
     }
     // Under a system-log envelope the program is known; weak words there
-    // are that program's, not the docker CLI's.
-    let enveloped =
-        matches!(rec.envelope, Some(Envelope::Syslog | Envelope::Syslog5424 | Envelope::Journald));
+    // are that program's, not the docker CLI's. The same holds for the
+    // structured envelopes that name their writer (journald JSON, a
+    // Kubernetes event's source, Azure Container Apps system logs).
+    let enveloped = matches!(
+        rec.envelope,
+        Some(
+            Envelope::Syslog
+                | Envelope::Syslog5424
+                | Envelope::Journald
+                | Envelope::JournalJson
+                | Envelope::K8sEventJson
+                | Envelope::AcaJson
+                | Envelope::AcaCsv
+        )
+    );
     let starts = |list: &[&str]| list.iter().any(|p| s.starts_with(p));
     let weak_ok = !enveloped || buildkit || ci;
     let matched = if starts(ERROR_STARTS)

@@ -27,9 +27,11 @@ pub(crate) fn parse<'a>(payload: &'a str, rec: &mut Record<'a>) -> bool {
     if !(first.is_ascii_alphanumeric() || matches!(first, b' ' | b'\t' | b'<' | b'[')) {
         return false;
     }
+    // get-events rows before the legacy `{source}` rows: a modern row whose
+    // message holds ` {` must not be taken for a legacy source column.
     describe(payload, rec)
-        || legacy(payload, rec)
         || get_events(payload, rec)
+        || legacy(payload, rec)
         || bracketed(payload, rec)
 }
 
@@ -205,7 +207,10 @@ fn legacy<'a>(s: &'a str, rec: &mut Record<'a>) -> bool {
     true
 }
 
-/// `kubectl get events`: `[NAMESPACE] LAST-SEEN TYPE REASON OBJECT MESSAGE`.
+/// `kubectl get events`: `[NAMESPACE] LAST-SEEN TYPE REASON OBJECT MESSAGE`,
+/// and with `-o wide` `[NAMESPACE] LAST-SEEN TYPE REASON OBJECT SUBOBJECT
+/// SOURCE MESSAGE FIRST-SEEN COUNT NAME` (SUBOBJECT and SOURCE may be
+/// blank; SOURCE is `kubelet, node-1` when the event names a host).
 fn get_events<'a>(s: &'a str, rec: &mut Record<'a>) -> bool {
     let toks: Vec<(usize, &str)> = tokens(s).take(6).collect();
     let (ns, at) = match toks.as_slice() {
@@ -223,7 +228,9 @@ fn get_events<'a>(s: &'a str, rec: &mut Record<'a>) -> bool {
     if !is_reason(reason) || !object.contains('/') {
         return false;
     }
-    let message = s[obj_at + object.len()..].trim();
+    let rest = &s[obj_at + object.len()..];
+    let wide = wide_columns(rest);
+    let message = wide.as_ref().map_or(rest, |w| w.message).trim();
     if message.is_empty() {
         return false;
     }
@@ -234,8 +241,64 @@ fn get_events<'a>(s: &'a str, rec: &mut Record<'a>) -> bool {
     if let Some(ns) = ns {
         rec.namespace = Some(Cow::Borrowed(ns));
     }
-    fill(rec, level, 1, "", None, message);
+    match wide {
+        Some(w) => {
+            fill(rec, level, w.count, w.source, w.host, message);
+            if let Some(c) = w.container {
+                rec.container = Some(Cow::Borrowed(c));
+            }
+        }
+        None => fill(rec, level, 1, "", None, message),
+    }
     true
+}
+
+/// The `-o wide` columns after OBJECT.
+struct Wide<'a> {
+    container: Option<&'a str>,
+    source: &'a str,
+    host: Option<&'a str>,
+    message: &'a str,
+    count: u32,
+}
+
+/// Split `SUBOBJECT SOURCE MESSAGE FIRST-SEEN COUNT NAME` (the text after
+/// OBJECT), when the row ends with an age, a count and an event name.
+fn wide_columns(rest: &str) -> Option<Wide<'_>> {
+    let trimmed = rest.trim_end();
+    let (before_name, name) = trimmed.rsplit_once([' ', '\t'])?;
+    let before_name = before_name.trim_end();
+    let (before_count, count) = before_name.rsplit_once([' ', '\t'])?;
+    let before_count = before_count.trim_end();
+    let (middle, first_seen) = before_count.rsplit_once([' ', '\t'])?;
+    if !name.contains('.') || !is_age(first_seen) || !count.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let count = count.parse().ok()?;
+    let mut t = tokens(middle).peekable();
+    let mut container = None;
+    let mut msg_from = 0;
+    if let Some(&(at, tok)) = t.peek() {
+        if tok.starts_with("spec.") || tok.contains('{') {
+            container = container_of(tok);
+            msg_from = at + tok.len();
+            t.next();
+        }
+    }
+    let (mut source, mut host) = ("", None);
+    if let Some(&(at, tok)) = t.peek() {
+        if is_source(tok) {
+            source = tok.trim_end_matches(',');
+            msg_from = at + tok.len();
+            t.next();
+            if tok.ends_with(',') {
+                let (at, h) = t.next()?;
+                host = Some(h);
+                msg_from = at + h.len();
+            }
+        }
+    }
+    Some(Wide { container, source, host, message: &middle[msg_from..], count })
 }
 
 /// `[Normal] MSG` / `[Warning] MSG` (JupyterHub-style event logs).
@@ -402,6 +465,29 @@ mod tests {
             "Error: ErrImagePull",
         ),
         (
+            // `kubectl get events -o wide` (columns as kubectl's event printer writes them).
+            r#"2m14s       Warning   Failed      pod/web-5d65b5999-nm2l2   spec.containers{web}   kubelet, minikube   Failed to pull image "nginx:1.27-bad": rpc error: code = NotFound desc = failed to pull and unpack image "docker.io/library/nginx:1.27-bad": failed to resolve reference "docker.io/library/nginx:1.27-bad": docker.io/library/nginx:1.27-bad: not found   3m40s        3       web-5d65b5999-nm2l2.1808ba3428d48a61"#,
+            Emitter::Kubelet, Level::Warning, "minikube", "web-5d65b5999-nm2l2", "", "web", 3,
+            "Failed to pull image \"nginx:1.27-bad\": rpc error",
+        ),
+        (
+            "5m          Normal    Scheduled   pod/web-5d65b5999-nm2l2                          default-scheduler   Successfully assigned default/web-5d65b5999-nm2l2 to minikube   5m           1       web-5d65b5999-nm2l2.1808ba323d34c8e8",
+            Emitter::Unknown, Level::Info, "", "web-5d65b5999-nm2l2", "", "", 1,
+            "Successfully assigned default/web-5d65b5999-nm2l2 to minikube",
+        ),
+        (
+            // `kubectl get events -A -o wide`: NAMESPACE first.
+            "kube-system   18s   Normal   BackOff   pod/coredns-6f6b679f8f-5m7kq   spec.containers{coredns}   kubelet, ip-10-0-1-2.ec2.internal   Back-off pulling image \"registry.k8s.io/coredns/coredns:v1.11.9\"   2m   7   coredns-6f6b679f8f-5m7kq.1808ba35681897d0",
+            Emitter::Kubelet, Level::Info, "ip-10-0-1-2.ec2.internal", "coredns-6f6b679f8f-5m7kq", "kube-system", "coredns", 7,
+            "Back-off pulling image \"registry.k8s.io/coredns/coredns:v1.11.9\"",
+        ),
+        (
+            // A plain row whose message holds ` {`: not a legacy source column.
+            r#"3m          Warning   Failed      pod/api-0                 Error: failed to pull: {"code":"DENIED","message":"denied"}"#,
+            Emitter::Unknown, Level::Warning, "", "api-0", "", "", 1,
+            r#"Error: failed to pull: {"code":"DENIED""#,
+        ),
+        (
             "2023-12-15T19:23:25Z [Normal] Successfully pulled image \"alpine\" in 1.466729067s (3m53.352084967s including waiting)",
             Emitter::Unknown, Level::Info, "", "", "", "", 1,
             "Successfully pulled image \"alpine\"",
@@ -433,6 +519,9 @@ mod tests {
             "Warning: Docker pull failed with exit code 1",
             "Normal operation resumed",
             "  Type     Reason   Age   From     Message",
+            "LAST SEEN   TYPE      REASON      OBJECT                    MESSAGE",
+            "NAMESPACE     LAST SEEN   TYPE      REASON    OBJECT   SUBOBJECT   SOURCE   MESSAGE   FIRST SEEN   COUNT   NAME",
+            "LASTSEEN   FIRSTSEEN   COUNT     NAME                                KIND         SUBOBJECT                         TYPE      REASON              SOURCE                                   MESSAGE",
             "Apr 28 09:35:34.104: INFO: At 2021-04-28 09:30:27 +0100 BST - event for pod-eb16: {kubelet minikube} BackOff: Back-off pulling image \"docker.io/library/busybox:1.29\"",
             "kube-system   fluentd-elasticsearch-e2e-test-mml-minion-siao   0/1       ImagePullBackOff    0          32m",
             "5m Warning",

@@ -50,7 +50,8 @@ pub(crate) fn parse_embedded<'a>(payload: &'a str, year: YearPolicy, rec: &mut R
         }
         let prefix = &payload[..i];
         // A dated prefix (`2025-08-23 00:08:47E0823 ...`) tells the year.
-        let year = Timestamp::parse_rfc3339(prefix).map_or(year, |(t, _)| YearPolicy::fixed(t.year()));
+        let year =
+            Timestamp::parse_rfc3339(prefix).map_or(year, |(t, _)| YearPolicy::fixed(t.year()));
         let Some(h) = header(payload, i, year) else { continue };
         let stamp_only = prefix.bytes().all(|c| c.is_ascii_digit() || b"-:T. ,Z+".contains(&c));
         let message = if stamp_only { &payload[h.body..] } else { payload };

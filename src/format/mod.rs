@@ -11,13 +11,28 @@
 //! (for event rows, the MESSAGE column; for klog, the text after the header)
 //! with escapes undone by [`unescape`]; no error text is dropped.
 //!
+//! A line that is one JSON object (`journalctl -o json`, docker's
+//! json-file driver, an Azure Container Apps system-log object, a
+//! Kubernetes Event, a Log Analytics row) is an envelope too: `json`
+//! takes its fields, and its message field goes through the same payload
+//! path (a journald `MESSAGE` holds klog or logfmt). A JSON object of no
+//! known shape stays a plain record.
+//!
 //! Parsing never fails and never panics: a line nothing recognises is a
-//! plain record whose message is the line. Document formats (CSV and JSON
-//! exports, `kubectl get events -o json`) are not lines and are not handled
-//! here. This module knows nothing about rules.
+//! plain record whose message is the line. This module knows nothing about
+//! rules. Beside the per-line path sit the per-input helpers: [`CriJoiner`]
+//! joins container-log partial lines and [`path_info`] reads pod /
+//! container names from log paths; [`sniff`] tells an input's shape, and
+//! [`read_csv`] / [`read_json_document`] stream the document formats (Log
+//! Analytics CSV exports, JSON arrays, `kubectl get events -o json` lists)
+//! record by record.
 
+mod aca;
+mod cri;
 mod docker_cli;
+mod document;
 mod events;
+mod json;
 mod klog;
 mod logfmt;
 mod syslog;
@@ -25,9 +40,12 @@ mod unescape;
 
 use std::borrow::Cow;
 
+pub use cri::{path_info, CriJoiner, Joined, PathInfo, Pushed, MAX_JOINED};
+pub use document::{read_csv, read_json_document, sniff, DocError, Shape, SNIFF_LEN};
+pub use json::record_from_json;
 pub use unescape::unescape;
 
-use crate::record::{Emitter, Format, Level, Record};
+use crate::record::{Emitter, Envelope, Format, Level, Record};
 use crate::time::{Timestamp, YearPolicy};
 
 /// What a line parser needs to know that the line may not say.
@@ -47,14 +65,27 @@ impl LineContext {
 /// How many envelopes may nest (journald wrapping CRI wrapping ...).
 const MAX_ENVELOPES: usize = 4;
 
+/// How deep JSON objects may nest inside each other's message strings (a
+/// docker `log` holding a journald object holding ...): each level is a
+/// full JSON parse, and real logs nest at most twice.
+const MAX_JSON_DEPTH: u8 = 3;
+
 /// Parse one log line (without or with its trailing `\n` / `\r\n`).
 ///
 /// Never panics. `count` is 1 unless the line says otherwise (`(x3 over
-/// 67s)`); the message is never empty for a non-empty line.
+/// 67s)`, a JSON event's `count`); the message is never empty for a
+/// non-empty line.
 pub fn parse_line<'a>(line: &'a str, ctx: &LineContext) -> Record<'a> {
+    parse_into(line, ctx, 0, Record { count: 1, ..Record::default() })
+}
+
+/// Parse `line` into `rec`, which may already carry what an outer envelope
+/// said (a JSON object's host, time, emitter): those fields win over the
+/// line's own envelopes the same way an outer envelope wins over an inner
+/// one. `depth` counts the JSON objects already unwrapped.
+fn parse_into<'a>(line: &'a str, ctx: &LineContext, depth: u8, mut rec: Record<'a>) -> Record<'a> {
     let text = line.strip_suffix('\n').unwrap_or(line);
     let text = text.strip_suffix('\r').unwrap_or(text);
-    let mut rec = Record { count: 1, ..Record::default() };
     let mut payload = text;
     for _ in 0..MAX_ENVELOPES {
         let Some(u) = syslog::unwrap(payload, ctx.years) else { break };
@@ -78,11 +109,117 @@ pub fn parse_line<'a>(line: &'a str, ctx: &LineContext) -> Record<'a> {
             break;
         }
     }
-    parse_payload(payload, ctx, &mut rec);
+    match json::object(payload, depth) {
+        Some(obj) => match json::record_at(&obj, ctx, depth + 1) {
+            Some(inner) => absorb(&mut rec, inner),
+            None => {
+                // A JSON object of no known shape: its text is the message.
+                rec.format = Format::Plain;
+                rec.message = unescape(payload);
+            }
+        },
+        None => parse_payload(payload, ctx, &mut rec),
+    }
     if rec.message.trim().is_empty() {
         rec.message = Cow::Borrowed(if text.trim().is_empty() { line } else { text });
     }
     rec
+}
+
+/// What an outer envelope read from structured fields (a JSON object, a
+/// CSV row) says about the payload it wraps.
+#[derive(Debug, Default)]
+pub(crate) struct Outer<'o> {
+    pub envelope: Option<Envelope>,
+    /// The payload format to report whatever the payload looks like, when
+    /// not `Plain` (a JSON event's message is an event message, even when
+    /// it starts like docker CLI output).
+    pub format: Format,
+    pub emitter: Emitter,
+    pub level: Level,
+    /// Whether `level` beats whatever the payload says: an event's
+    /// Warning / Normal type does, journald's `PRIORITY` does not (services
+    /// log everything at 6 and say the real level in the text).
+    pub level_wins: bool,
+    pub time: Option<Timestamp>,
+    pub host: Option<Cow<'o, str>>,
+    pub pod: Option<Cow<'o, str>>,
+    pub namespace: Option<Cow<'o, str>>,
+    pub container: Option<Cow<'o, str>>,
+    pub app: Option<Cow<'o, str>>,
+    pub revision: Option<Cow<'o, str>>,
+    pub replica: Option<Cow<'o, str>>,
+    pub count: u32,
+}
+
+/// Build the record for a structured envelope: its fields first, then its
+/// message through the line path (envelopes, then the payload formats).
+pub(crate) fn wrap<'a>(
+    outer: Outer<'a>,
+    message: &'a str,
+    ctx: &LineContext,
+    depth: u8,
+) -> Record<'a> {
+    let base = Record {
+        envelope: outer.envelope,
+        format: Format::Plain,
+        emitter: outer.emitter,
+        level: outer.level,
+        time: outer.time,
+        host: outer.host,
+        message: Cow::Borrowed(""),
+        image: None,
+        pod: outer.pod,
+        namespace: outer.namespace,
+        container: outer.container,
+        app: outer.app,
+        revision: outer.revision,
+        replica: outer.replica,
+        count: outer.count.max(1),
+    };
+    let mut rec = parse_into(message, ctx, depth, base);
+    if outer.level_wins && outer.level != Level::Unknown {
+        rec.level = outer.level;
+    }
+    if outer.format != Format::Plain {
+        rec.format = outer.format;
+    }
+    rec
+}
+
+/// Fold a record read from a JSON payload into the record of the envelope
+/// around it (a CRI line whose payload is a Kubernetes Event object): the
+/// outer envelope and fields stay, the inner ones fill the gaps, and the
+/// inner message is the message.
+fn absorb<'a>(rec: &mut Record<'a>, inner: Record<'static>) {
+    if rec.envelope.is_none() {
+        rec.envelope = inner.envelope;
+    }
+    rec.format = inner.format;
+    if rec.emitter == Emitter::Unknown {
+        rec.emitter = inner.emitter;
+    }
+    if inner.level != Level::Unknown {
+        rec.level = inner.level;
+    }
+    if let Some(t) = inner.time {
+        set_time(rec, t);
+    }
+    fn fill<'a>(slot: &mut Option<Cow<'a, str>>, inner: Option<Cow<'static, str>>) {
+        if slot.is_none() {
+            *slot = inner;
+        }
+    }
+    fill(&mut rec.host, inner.host);
+    fill(&mut rec.image, inner.image);
+    fill(&mut rec.pod, inner.pod);
+    fill(&mut rec.namespace, inner.namespace);
+    fill(&mut rec.container, inner.container);
+    fill(&mut rec.app, inner.app);
+    fill(&mut rec.revision, inner.revision);
+    fill(&mut rec.replica, inner.replica);
+    rec.count = rec.count.max(inner.count);
+    rec.message = inner.message;
 }
 
 fn parse_payload<'a>(payload: &'a str, ctx: &LineContext, rec: &mut Record<'a>) {
@@ -170,8 +307,13 @@ mod tests {
             Some(Envelope::Syslog), Format::Plain, Emitter::Registry, Level::Unknown, "2024-09-22T03:43:05", "bogon", "", "POST /v2/opera/debian7/blobs/uploads/",
         ),
         (
-            r#"{"TimeStamp":"2023-04-18 15:51:52 \u002B0000 UTC","Msg":"Pulling image \u0022docker.io/nginx:1.23.4\u0022","Reason":"PullingImage","Count":3}"#,
-            None, Format::Plain, Emitter::Unknown, Level::Unknown, "", "", "", r#""Msg":"Pulling image "docker.io/nginx:1.23.4"""#,
+            // An ACA system-log object is a JSON envelope (see `json.rs` for more).
+            r#"{"TimeStamp":"2023-04-18 15:51:52 \u002B0000 UTC","Msg":"Pulling image \u0022docker.io/nginx:1.23.4\u0022","Reason":"PullingImage"}"#,
+            Some(Envelope::AcaJson), Format::Plain, Emitter::Aca, Level::Unknown, "2023-04-18T15:51:52Z", "", "", "Pulling image \"docker.io/nginx:1.23.4\"",
+        ),
+        (
+            r#"{"message":"manifest for registry:2222 not found: manifest unknown: manifest unknown"}"#,
+            None, Format::Plain, Emitter::Unknown, Level::Unknown, "", "", "", r#"{"message":"manifest for registry:2222 not found"#,
         ),
         (
             "   ",
@@ -314,6 +456,19 @@ mod tests {
             "Nov 22 09:26:00 h p[",
             "p[1]:",
             "\u{feff}é\u{0}\u{7f}ü日本語",
+            "{",
+            "{}",
+            "{\"log\":",
+            "{\"log\":1,\"stream\":[],\"time\":{}}",
+            "{\"MESSAGE\":[300,-1,\"x\",[1.5]],\"_HOSTNAME\":1,\"PRIORITY\":\"99\"}",
+            "{\"MESSAGE\":null,\"__REALTIME_TIMESTAMP\":\"-9223372036854775808\"}",
+            "{\"MESSAGE\":\"\",\"__REALTIME_TIMESTAMP\":9223372036854775807}",
+            "{\"kind\":\"Event\",\"involvedObject\":[],\"series\":{\"count\":\"NaN\"},\"count\":-5}",
+            "{\"kind\":\"Event\",\"message\":\"\",\"lastTimestamp\":\"9999-99-99T99:99:99Z\"}",
+            "{\"TimeGenerated\":\"13/45/2024, 99:00:00 PM\",\"Log_s\":null,\"Count_d\":\"inf\"}",
+            "{\"type\":\"ADDED\",\"object\":{\"object\":{}}}",
+            "{\"a\":\"\\ud800\"}",
+            "2024-01-01T00:00:00Z stdout F {\"kind\":\"Event\"}",
             "E0101 00:00:00.000000 1 a.go:1] \"é",
             "Failed to pull image \"é",
         ];

@@ -297,7 +297,8 @@ mod tests {
             ),
         ];
         for (line, env, time, host, program, level, payload) in table {
-            let u = unwrap(line, 2024).unwrap_or_else(|| panic!("no envelope: {line}"));
+            let u = unwrap(line, YearPolicy::fixed(2024))
+                .unwrap_or_else(|| panic!("no envelope: {line}"));
             assert_eq!(u.envelope, env, "{line}");
             assert_eq!(u.time.map(|t| t.to_string()).unwrap_or_default(), time, "{line}");
             assert_eq!(u.host.unwrap_or_default(), host, "{line}");
@@ -324,7 +325,7 @@ mod tests {
             "<999>1 x",
         ];
         for line in table {
-            assert!(unwrap(line, 2024).is_none(), "{line}");
+            assert!(unwrap(line, YearPolicy::fixed(2024)).is_none(), "{line}");
         }
     }
 }
