@@ -342,3 +342,61 @@ fn by_groups_the_summary() {
     assert!(text.contains("node-3,"), "{text}");
     pullscan().args(["--by", "colour"]).write_stdin("").assert().code(2);
 }
+
+const CSV_HEADER: &str = "TimeGenerated [UTC],ContainerAppName_s,RevisionName_s,Log_s,Type_s\r\n";
+const CSV_FAIL: &str = "\"11/22/2024, 9:26:00.123 AM\",web,web--r1,\"Failed to pull image \"\"myacr.azurecr.io/web:1\"\": rpc error: code = Unknown desc = failed to pull and unpack image \"\"myacr.azurecr.io/web:1\"\": failed to resolve reference \"\"myacr.azurecr.io/web:1\"\": failed to authorize: failed to fetch oauth token: unexpected status from POST request to https://myacr.azurecr.io/oauth2/token: 401 Unauthorized\",Warning\r\n";
+
+#[test]
+fn a_malformed_csv_row_is_an_error_and_the_rest_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.csv");
+    let bad_row = "\"11/22/2024, 9:27:00.000 AM\",web,only-three-fields\r\n";
+    write(&file, format!("{CSV_HEADER}{CSV_FAIL}{bad_row}{CSV_FAIL}"));
+    let out = pullscan().args(["-o", "json"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("export.csv: line 3"), "file and line named: {stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["stats"]["classified"], 2, "rows on both sides of the bad one");
+    assert_eq!(doc["stats"]["errors"], 1);
+    assert_eq!(doc["causes"][0]["cause"], "auth.unauthorized");
+    assert_eq!(doc["causes"][0]["first_seen"], "2024-11-22T09:26:00.123Z");
+}
+
+#[test]
+fn a_broken_json_document_reports_what_came_before_the_error() {
+    let event = |name: &str| {
+        format!(
+            r#"{{"kind":"Event","type":"Warning","reason":"Failed","count":3,
+  "involvedObject":{{"kind":"Pod","namespace":"shop","name":"{name}"}},
+  "source":{{"component":"kubelet","host":"node-7"}},
+  "lastTimestamp":"2024-11-22T09:26:00Z",
+  "message":"Failed to pull image \"quay.io/acme/web:9\": rpc error: code = NotFound desc = failed to pull and unpack image \"quay.io/acme/web:9\": failed to resolve reference \"quay.io/acme/web:9\": quay.io/acme/web:9: not found"}}"#
+        )
+    };
+    let doc = format!(
+        "{{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n{},\n{},\n{{\"kind\": \"Event\", \"message\": oops\n",
+        event("web-1"),
+        event("web-2")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("events.json");
+    write(&file, &doc);
+    let out = pullscan().args(["-o", "jsonl"]).arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("events.json: line 12"), "{stderr}");
+    let events = json_lines(&out.stdout);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["pod"], "web-1");
+    assert_eq!(events[1]["namespace"], "shop");
+    assert_eq!(events[1]["count"], 3);
+    assert_eq!(events[1]["cause"], "image.not-found");
+    assert_eq!(events[1]["line"], 7);
+    // The same document on stdin, as `kubectl get events -o json | pullscan`.
+    let good = format!("{{\"kind\":\"List\",\"items\":[{},{}]}}", event("a"), event("b"));
+    let out = pullscan().args(["-o", "json"]).write_stdin(good).output().unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["causes"][0]["count"], 6, "count 3 on each of two events");
+}

@@ -570,7 +570,7 @@ short,row\r\n\
         assert_eq!(res, Ok(()));
         let want = [
             (2, "2024-11-22T09:26:00.123Z|false|Warning|ca-web|ca-web--r1|ca-web--r1-5d65b5999-nm2l2|3||Failed to pull image \"someacr.azurecr.io/image:tag\": rpc error"),
-            (3, "2024-11-22T21:26:01Z|false|Warning|ca-web|ca-web--r1|ca-web--r1-5d65b5999-nm2l2|1|aks-node-1|Persistent Image Pull Errors for image \"someregistry.com/image:atest\".\nPlease check"),
+            (3, "2024-11-22T21:26:01Z|false|Warning|ca-web|ca-web--r1|ca-web--r1-5d65b5999-nm2l2|1|aks-node-1|Persistent Image Pull Errors for image \"someregistry.com/image:atest\". Please check"),
             (6, "2024-11-22T09:27:00.5Z|false|Info|ca-web|ca-web--r1||1||Replica 'ca-web--r1-x' has been scheduled"),
         ];
         assert_eq!(got.len(), want.len(), "{got:#?}");

@@ -23,8 +23,26 @@ use std::borrow::Cow;
 /// - a run of `2k` or `2k-1` backslashes before anything else becomes `k`
 ///   backslashes, so `\\` is one backslash and a lone `\` stays.
 ///
-/// Returns the input borrowed when it has no backslash.
+/// Real line breaks (a multi-line CSV or JSON field) become one space too,
+/// so a message reads the same whether its writer escaped its newlines or
+/// not.
+///
+/// Returns the input borrowed when it has no backslash and no line break.
 pub fn unescape(s: &str) -> Cow<'_, str> {
+    if memchr::memchr2(b'\n', b'\r', s.as_bytes()).is_some() {
+        let mut flat = String::with_capacity(s.len());
+        for (i, part) in s.split(['\n', '\r']).filter(|p| !p.is_empty()).enumerate() {
+            if i > 0 {
+                flat.push(' ');
+            }
+            flat.push_str(part);
+        }
+        return Cow::Owned(unescape_escapes(&flat).into_owned());
+    }
+    unescape_escapes(s)
+}
+
+fn unescape_escapes(s: &str) -> Cow<'_, str> {
     let Some(first) = memchr::memchr(b'\\', s.as_bytes()) else {
         return Cow::Borrowed(s);
     };
@@ -126,6 +144,23 @@ fn decode_utf16(b: &[u8], unit: u16, next: usize) -> (char, usize) {
         }
     }
     (char::from_u32(u32::from(unit)).unwrap_or('\u{FFFD}'), next)
+}
+
+#[cfg(test)]
+mod real_newlines {
+    use super::unescape;
+
+    #[test]
+    fn real_line_breaks_read_like_escaped_ones() {
+        let real = "errors:\ndenied: requested access\r\nunauthorized: authentication required\n";
+        let escaped =
+            r"errors:\ndenied: requested access\r\nunauthorized: authentication required\n";
+        assert_eq!(unescape(real).trim_end(), unescape(escaped).trim_end());
+        assert_eq!(
+            unescape(real),
+            "errors: denied: requested access unauthorized: authentication required"
+        );
+    }
 }
 
 #[cfg(test)]
