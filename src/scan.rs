@@ -24,7 +24,7 @@ use crate::format::{self, CriJoiner, Joined, LineContext, Shape};
 use crate::image::{self, ImageRef};
 use crate::input::{self, Input};
 use crate::record::Record;
-use crate::summary::{Event, GroupKey, Position, Summary};
+use crate::summary::{Event, GroupKey, Origin, Position, Summary};
 use crate::time::{Timestamp, YearPolicy};
 
 /// How to scan.
@@ -433,13 +433,15 @@ pub fn account(
         cause: rule.map(|r| rules.rules[r].cause),
         image,
         registry,
-        host: own(record.host),
-        pod: own(record.pod),
-        namespace: own(record.namespace),
-        container: own(record.container),
-        app: own(record.app),
-        revision: own(record.revision),
-        replica: own(record.replica),
+        origin: Origin {
+            host: own(record.host),
+            pod: own(record.pod),
+            namespace: own(record.namespace),
+            container: own(record.container),
+            app: own(record.app),
+            revision: own(record.revision),
+            replica: own(record.replica),
+        },
         count: record.count.max(1),
         message: record.message.into_owned(),
     };

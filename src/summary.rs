@@ -50,6 +50,18 @@ pub struct Event {
     pub image: Option<ImageRef>,
     /// The registry host the line talks to (from the image or a URL).
     pub registry: Option<String>,
+    /// Where it happened: node, pod, container, app revision.
+    pub origin: Origin,
+    /// Occurrences this line stands for (`(x3 over 50s)`).
+    pub count: u32,
+    /// The message as classified.
+    pub message: String,
+}
+
+/// Where a line happened, as far as it says: node, Kubernetes pod and
+/// container, Azure Container Apps app, revision and replica.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
     /// Node or host.
     pub host: Option<String>,
     /// Kubernetes pod.
@@ -64,10 +76,6 @@ pub struct Event {
     pub revision: Option<String>,
     /// Azure Container Apps replica.
     pub replica: Option<String>,
-    /// Occurrences this line stands for (`(x3 over 50s)`).
-    pub count: u32,
-    /// The message as classified.
-    pub message: String,
 }
 
 impl Event {
@@ -193,11 +201,11 @@ impl CauseStats {
                 self.kinds.insert(kind, s);
             }
         }
-        if let Some(h) = &ev.host {
+        if let Some(h) = &ev.origin.host {
             self.hosts.add(h, n);
         }
-        if let Some(p) = &ev.pod {
-            match &ev.namespace {
+        if let Some(p) = &ev.origin.pod {
+            match &ev.origin.namespace {
                 Some(ns) => self.pods.add(&format!("{ns}/{p}"), n),
                 None => self.pods.add(p, n),
             }
@@ -292,14 +300,14 @@ impl GroupKey {
             }
             GroupKey::Registry => or_none(ev.registry.as_ref()),
             GroupKey::Image => ev.image.as_ref().map_or("-".to_string(), ToString::to_string),
-            GroupKey::Node => or_none(ev.host.as_ref()),
-            GroupKey::Pod => match (&ev.namespace, &ev.pod) {
+            GroupKey::Node => or_none(ev.origin.host.as_ref()),
+            GroupKey::Pod => match (&ev.origin.namespace, &ev.origin.pod) {
                 (Some(ns), Some(p)) => format!("{ns}/{p}"),
                 (None, Some(p)) => p.clone(),
                 _ => "-".to_string(),
             },
-            GroupKey::Namespace => or_none(ev.namespace.as_ref()),
-            GroupKey::Revision => or_none(ev.revision.as_ref()),
+            GroupKey::Namespace => or_none(ev.origin.namespace.as_ref()),
+            GroupKey::Revision => or_none(ev.origin.revision.as_ref()),
         }
     }
 }
@@ -751,20 +759,8 @@ pub struct EventReport {
     pub registry: Option<String>,
     /// Registry kind name.
     pub registry_kind: Option<&'static str>,
-    /// Host / node.
-    pub host: Option<String>,
-    /// Pod.
-    pub pod: Option<String>,
-    /// Namespace.
-    pub namespace: Option<String>,
-    /// Container.
-    pub container: Option<String>,
-    /// Azure Container Apps app.
-    pub app: Option<String>,
-    /// Azure Container Apps revision.
-    pub revision: Option<String>,
-    /// Azure Container Apps replica.
-    pub replica: Option<String>,
+    /// Where it happened.
+    pub origin: Origin,
     /// Occurrences.
     pub count: u32,
     /// Message.
@@ -785,13 +781,7 @@ impl EventReport {
             image: e.image.as_ref().map(ToString::to_string),
             registry: e.registry.clone(),
             registry_kind: e.registry_kind().map(RegistryKind::name),
-            host: e.host.clone(),
-            pod: e.pod.clone(),
-            namespace: e.namespace.clone(),
-            container: e.container.clone(),
-            app: e.app.clone(),
-            revision: e.revision.clone(),
-            replica: e.replica.clone(),
+            origin: e.origin.clone(),
             count: e.count,
             message: e.message.clone(),
         }
