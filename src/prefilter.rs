@@ -12,7 +12,7 @@
 //! changes: the longest escape-free piece of a necessary literal is itself
 //! necessary, and it reads the same before and after unescaping.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 /// Shortest literal accepted: shorter ones would make most lines candidates.
@@ -113,9 +113,13 @@ impl Prefilter {
         for g in generic {
             add(g, None);
         }
+        // A full DFA: with a few hundred case-insensitive literals the
+        // default (contiguous NFA) scanned 1 GiB in 9.0 s, the DFA in 3.3 s
+        // (one core); it costs a few MB of memory, built once.
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&lits)
             .map_err(|e| e.to_string())?;
         Ok(Prefilter { ac, owners })
@@ -137,6 +141,11 @@ impl Prefilter {
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// Heap bytes the automaton uses.
+    pub fn memory_usage(&self) -> usize {
+        self.ac.memory_usage()
     }
 
     /// How many literals the automaton holds.
