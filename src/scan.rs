@@ -348,18 +348,15 @@ pub fn scan_chunk(
     opts: &ScanOptions,
     out: &mut Summary,
 ) {
-    let prefilter = classifier.prefilter();
-    let mut pos = 0;
+    let mut starts = Vec::new();
+    classifier.prefilter().candidate_lines(chunk, &mut starts);
     let mut line_no = base; // newlines before `counted_to`
     let mut counted_to = 0;
-    while pos < chunk.len() {
-        let Some(hit) = prefilter.find(chunk, pos) else { break };
-        let start = memchr::memrchr(b'\n', &chunk[..hit]).map_or(0, |i| i + 1);
-        let end = memchr::memchr(b'\n', &chunk[hit..]).map_or(chunk.len(), |i| hit + i);
+    for start in starts {
+        let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
         line_no += count_newlines(&chunk[counted_to..start]);
         counted_to = start;
         scan_line(&chunk[start..end], (input, line_no + 1), ctx, classifier, opts, out);
-        pos = end + 1;
     }
 }
 
