@@ -88,3 +88,43 @@ fn every_example_contains_a_prefilter_literal_of_its_rule() {
         }
     }
 }
+
+#[test]
+fn envelope_keys_do_not_make_every_line_a_candidate() {
+    // A literal such as `message` (from a pattern on `"message":"denied"`)
+    // matches every journald JSON line's `"MESSAGE":` key and once made
+    // every line of a journal a candidate (5x slower). Wrap the background
+    // logs in each structured envelope and require a low candidate rate.
+    let c = classifier();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/noise");
+    let mut lines = Vec::new();
+    for e in std::fs::read_dir(root).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        lines.extend(text.lines().map(str::to_string));
+    }
+    let wrappers: [(&str, fn(&str) -> String); 3] = [
+        ("journald-json", |l| {
+            serde_json::json!({"__REALTIME_TIMESTAMP": "1732267560000000", "_HOSTNAME": "node-1",
+                "PRIORITY": "6", "SYSLOG_IDENTIFIER": "app", "_SYSTEMD_UNIT": "app.service", "MESSAGE": l})
+            .to_string()
+        }),
+        ("docker-json", |l| {
+            serde_json::json!({"log": format!("{l}\n"), "stream": "stderr", "time": "2024-11-22T09:26:00Z"})
+                .to_string()
+        }),
+        ("aca-csv", |l| {
+            format!("tenant,\"11/22/2024, 9:26:00.123 AM\",app,env,app--r1,app--r1-x,\"{}\",Reason,Normal,ContainerAppController,1,ContainerAppSystemLogs_CL", l.replace('"', "\"\""))
+        }),
+    ];
+    for (name, wrap) in wrappers {
+        let mut hay = String::new();
+        for l in &lines {
+            hay.push_str(&wrap(l));
+            hay.push('\n');
+        }
+        let mut starts = Vec::new();
+        c.prefilter().candidate_lines(hay.as_bytes(), &mut starts);
+        let rate = starts.len() as f64 / lines.len() as f64;
+        assert!(rate < 0.02, "{name}: {:.1} % of background lines are candidates", rate * 100.0);
+    }
+}
