@@ -102,7 +102,8 @@ fn envelope_keys_do_not_make_every_line_a_candidate() {
         let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
         lines.extend(text.lines().map(str::to_string));
     }
-    let wrappers: [(&str, fn(&str) -> String); 3] = [
+    type Wrap = fn(&str) -> String;
+    let wrappers: [(&str, Wrap); 3] = [
         ("journald-json", |l| {
             serde_json::json!({"__REALTIME_TIMESTAMP": "1732267560000000", "_HOSTNAME": "node-1",
                 "PRIORITY": "6", "SYSLOG_IDENTIFIER": "app", "_SYSTEMD_UNIT": "app.service", "MESSAGE": l})
