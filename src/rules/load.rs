@@ -28,7 +28,8 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
 /// at a cause of another family.
 pub fn builtin() -> Result<RuleSet, RuleError> {
     let mut set = RuleSet::default();
-    add_all(&mut set, BUILTIN_FILES.iter().map(|&(n, t)| (n.to_string(), t.to_string())))?;
+    let files = BUILTIN_FILES.iter().map(|&(n, t)| (n.to_string(), t.to_string()));
+    add_all(&mut set, files, false)?;
     Ok(set)
 }
 
@@ -57,20 +58,36 @@ pub fn load_dir(set: &mut RuleSet, dir: &Path) -> Result<(), RuleError> {
         let text = std::fs::read_to_string(&p).map_err(|e| io_err(&p, e))?;
         files.push((p.display().to_string(), text));
     }
-    add_all(set, files.into_iter())
+    add_all(set, files.into_iter(), true)
 }
 
 /// Two passes: first every file's causes, then every file's rules.
 fn add_all(
     set: &mut RuleSet,
     files: impl Iterator<Item = (String, String)>,
+    eager: bool,
 ) -> Result<(), RuleError> {
     let files: Vec<(String, String)> = files.collect();
     for (name, text) in &files {
         set.add_causes(name, text)?;
     }
     for (name, text) in &files {
-        set.add_rules(name, text)?;
+        set.add_rules_compiled(name, text, eager)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_builtin_pattern_compiles() {
+        // The builtin table compiles its patterns lazily; this is where a
+        // bad one would show.
+        let set = super::builtin().unwrap();
+        for r in &set.rules {
+            if let Err((p, e)) = super::super::compile_patterns(&r.patterns) {
+                panic!("{}: rule {}: pattern {p:?}: {e}", r.origin, r.id);
+            }
+        }
+    }
 }

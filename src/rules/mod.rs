@@ -14,6 +14,7 @@ mod load;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -191,8 +192,10 @@ pub struct Rule {
     pub title: String,
     /// The patterns as written (for messages and export).
     pub patterns: Vec<String>,
-    /// The compiled patterns, in the same order.
-    pub regexes: Vec<regex::bytes::Regex>,
+    /// The compiled patterns, in the same order; compiled on first use for
+    /// the builtin table (its patterns are checked by the tests), at load
+    /// for users' files (so a bad pattern is an error at once).
+    regexes: OnceLock<Vec<regex::bytes::Regex>>,
     /// Higher wins when several rules match one line.
     pub priority: i32,
     /// Only matches lines that are about a pull (generic wording).
@@ -212,9 +215,16 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The compiled patterns (compiling them on first use). A builtin
+    /// pattern that did not compile would match nothing; the tests compile
+    /// every one (`compile_patterns`).
+    pub fn regexes(&self) -> &[regex::bytes::Regex] {
+        self.regexes.get_or_init(|| compile_patterns(&self.patterns).unwrap_or_default())
+    }
+
     /// Whether any pattern of this rule matches the text.
     pub fn is_match(&self, text: &[u8]) -> bool {
-        self.regexes.iter().any(|r| r.is_match(text))
+        self.regexes().iter().any(|r| r.is_match(text))
     }
 }
 
@@ -283,15 +293,29 @@ impl RuleSet {
     }
 
     /// Add only the `[[rules]]` of one file's text; their causes must exist.
+    /// Patterns are compiled now, so a bad one is an error now.
     pub fn add_rules(&mut self, origin: &str, text: &str) -> Result<(), RuleError> {
+        self.add_rules_compiled(origin, text, true)
+    }
+
+    /// Add rules, compiling their patterns now (`eager`) or on first use
+    /// (the builtin table: most rules never meet a line that holds their
+    /// literals, and compiling all of them took most of the 100 ms a run on
+    /// a small log used to take).
+    pub(crate) fn add_rules_compiled(
+        &mut self,
+        origin: &str,
+        text: &str,
+        eager: bool,
+    ) -> Result<(), RuleError> {
         for r in parse_file(origin, text)?.rules {
-            let rule = self.compile_rule(origin, r)?;
+            let rule = self.compile_rule(origin, r, eager)?;
             self.rules.push(rule);
         }
         Ok(())
     }
 
-    fn compile_rule(&self, origin: &str, r: RuleSyntax) -> Result<Rule, RuleError> {
+    fn compile_rule(&self, origin: &str, r: RuleSyntax, eager: bool) -> Result<Rule, RuleError> {
         let err = |pattern: Option<&str>, message: String| RuleError {
             file: origin.into(),
             rule: Some(r.id.clone()),
@@ -308,15 +332,13 @@ impl RuleSet {
         if r.patterns.is_empty() {
             return Err(err(None, "rule has no patterns".into()));
         }
-        let mut regexes = Vec::with_capacity(r.patterns.len());
+        let regexes = OnceLock::new();
+        if eager {
+            let compiled = compile_patterns(&r.patterns).map_err(|(p, m)| err(Some(&p), m))?;
+            let _ = regexes.set(compiled);
+        }
         let mut literals = Vec::new();
         for p in &r.patterns {
-            let re = regex::bytes::RegexBuilder::new(p)
-                .size_limit(1 << 20)
-                .dfa_size_limit(1 << 20)
-                .build()
-                .map_err(|e| err(Some(p), e.to_string()))?;
-            regexes.push(re);
             if r.keywords.is_empty() {
                 let lits = crate::prefilter::literals_of(p).map_err(|m| err(Some(p), m))?;
                 literals.extend(lits);
@@ -349,6 +371,20 @@ impl RuleSet {
             origin: origin.into(),
         })
     }
+}
+
+/// Compile a rule's patterns; on failure, the pattern and why.
+pub fn compile_patterns(patterns: &[String]) -> Result<Vec<regex::bytes::Regex>, (String, String)> {
+    patterns
+        .iter()
+        .map(|p| {
+            regex::bytes::RegexBuilder::new(p)
+                .size_limit(1 << 20)
+                .dfa_size_limit(1 << 20)
+                .build()
+                .map_err(|e| (p.clone(), e.to_string()))
+        })
+        .collect()
 }
 
 fn parse_file(origin: &str, text: &str) -> Result<RuleFileSyntax, RuleError> {
