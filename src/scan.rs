@@ -20,7 +20,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::classify::{Classifier, Verdict};
-use crate::format::{self, CriJoiner, Joined, LineContext, Shape};
+use crate::format::{self, CriJoiner, DocError, Joined, LineContext, Shape};
 use crate::image::{self, ImageRef};
 use crate::input::{self, Input};
 use crate::record::Record;
@@ -179,6 +179,7 @@ fn scan_document(
 ) -> io::Result<()> {
     let mut counting = CountingReader { inner: r, bytes: 0 };
     let mut bad: Vec<String> = Vec::new();
+    let mut out_lines = 0u64;
     let mut each = |line: u64, rec: Record<'_>| {
         out.input_mut(i).counts.lines += 1;
         if classifier.prefilter().find(rec.message.as_bytes(), 0).is_some() {
@@ -187,12 +188,20 @@ fn scan_document(
     };
     let result = match shape {
         Shape::Csv => {
-            format::read_csv(&mut counting, ctx, &mut each, &mut |e| bad.push(e.to_string()))
+            // Rows whose raw message holds no literal are only counted.
+            let wanted = |m: &[u8]| classifier.prefilter().find(m, 0).is_some();
+            let mut row = |line: u64, rec: Option<Record<'_>>| match rec {
+                Some(rec) => each(line, rec),
+                None => out_lines += 1,
+            };
+            let mut bad_row = |e: DocError| bad.push(e.to_string());
+            format::read_csv_where(&mut counting, ctx, &wanted, &mut row, &mut bad_row)
         }
         _ => format::read_json_document(&mut counting, ctx, &mut each),
     };
     let stats = out.input_mut(i);
     stats.counts.bytes += counting.bytes;
+    stats.counts.lines += out_lines;
     for e in bad {
         stats.add_error(e);
     }

@@ -168,6 +168,30 @@ pub fn read_csv(
     each: &mut dyn FnMut(u64, Record<'_>),
     bad: &mut dyn FnMut(DocError),
 ) -> Result<(), DocError> {
+    read_csv_where(
+        r,
+        ctx,
+        &|_| true,
+        &mut |line, rec| {
+            if let Some(rec) = rec {
+                each(line, rec);
+            }
+        },
+        bad,
+    )
+}
+
+/// [`read_csv`] with a row filter on the raw message field: a row whose
+/// message `wanted` refuses is not parsed at all and reaches `each` as
+/// `None` (so it is still counted). The scanner passes the prefilter here:
+/// most rows of an export are not about pulls.
+pub fn read_csv_where(
+    r: &mut dyn Read,
+    ctx: &LineContext,
+    wanted: &dyn Fn(&[u8]) -> bool,
+    each: &mut dyn FnMut(u64, Option<Record<'_>>),
+    bad: &mut dyn FnMut(DocError),
+) -> Result<(), DocError> {
     let starts = Rc::new(RefCell::new(VecDeque::new()));
     let lines =
         LineStarts { inner: r, offset: 0, line: 1, at_start: true, starts: Rc::clone(&starts) };
@@ -196,10 +220,14 @@ pub fn read_csv(
             });
             continue;
         }
+        if !wanted(row.get(message_col).unwrap_or_default()) {
+            each(line, None);
+            continue;
+        }
         let get = |i: usize| row.get(i).map(String::from_utf8_lossy);
         let outer = cols.outer(Envelope::AcaCsv, get);
         let message = get(message_col).unwrap_or_default();
-        each(line, wrap(outer, &message, ctx, 0));
+        each(line, Some(wrap(outer, &message, ctx, 0)));
     }
     Ok(())
 }

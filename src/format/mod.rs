@@ -41,7 +41,9 @@ mod unescape;
 use std::borrow::Cow;
 
 pub use cri::{path_info, CriJoiner, Joined, PathInfo, Pushed, MAX_JOINED};
-pub use document::{read_csv, read_json_document, sniff, DocError, Shape, SNIFF_LEN};
+pub use document::{
+    read_csv, read_csv_where, read_json_document, sniff, DocError, Shape, SNIFF_LEN,
+};
 pub use json::record_from_json;
 pub use unescape::unescape;
 
