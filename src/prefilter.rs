@@ -12,6 +12,8 @@
 //! changes: the longest escape-free piece of a necessary literal is itself
 //! necessary, and it reads the same before and after unescaping.
 
+use std::sync::OnceLock;
+
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa, AhoCorasick, AhoCorasickBuilder, Anchored, MatchKind, StartKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
@@ -75,6 +77,9 @@ fn escape_free_piece(lit: &[u8]) -> Vec<u8> {
     lit.split(|b| ESCAPED.contains(b)).max_by_key(|p| p.len()).unwrap_or(&[]).to_vec()
 }
 
+/// Buffers smaller than this are scanned without building the DFA.
+const DFA_MIN_BUFFER: usize = 1 << 20;
+
 /// Independent DFA walks interleaved in one loop (see
 /// [`Prefilter::candidate_lines`]).
 const LANES: usize = 4;
@@ -84,8 +89,11 @@ const LANES: usize = 4;
 pub struct Prefilter {
     ac: AhoCorasick,
     /// The same literals as a raw DFA, walked byte by byte in
-    /// [`LANES`] interleaved lanes.
-    dfa: dfa::DFA,
+    /// [`LANES`] interleaved lanes; built on the first large buffer (it
+    /// takes ~9 ms, a third of a small run).
+    dfa: OnceLock<Result<dfa::DFA, String>>,
+    /// The literals, for building `dfa`.
+    lits: Vec<String>,
     /// For each automaton pattern, the rules (indices) it stands for; empty
     /// for the generic pull words.
     owners: Vec<Vec<usize>>,
@@ -131,14 +139,7 @@ impl Prefilter {
             .match_kind(MatchKind::Standard)
             .build(&lits)
             .map_err(|e| e.to_string())?;
-        let dfa = dfa::Builder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Unanchored)
-            .prefilter(false)
-            .build(&lits)
-            .map_err(|e| e.to_string())?;
-        Ok(Prefilter { ac, dfa, owners })
+        Ok(Prefilter { ac, dfa: OnceLock::new(), lits, owners })
     }
 
     /// The offset of the first literal hit at or after `start`, if any.
@@ -157,7 +158,11 @@ impl Prefilter {
     /// the CPU overlaps: 2.1x faster on the 1 GiB bench syslog (3.1 s ->
     /// 1.5 s on one core). Literals never span lines, so no match is cut.
     pub fn candidate_lines(&self, hay: &[u8], out: &mut Vec<usize>) {
-        let Ok(start) = self.dfa.start_state(Anchored::No) else { return };
+        let dfa = match self.dfa_for(hay.len()) {
+            Some(dfa) => dfa,
+            None => return self.candidate_lines_by_find(hay, out),
+        };
+        let Ok(start) = dfa.start_state(Anchored::No) else { return };
         let n = hay.len();
         let mut bounds = [n; LANES + 1];
         bounds[0] = 0;
@@ -186,14 +191,14 @@ impl Prefilter {
             let mut hit = false;
             while step < room && !hit {
                 for k in 0..LANES {
-                    state[k] = self.dfa.next_state(Anchored::No, state[k], hay[pos[k] + step]);
+                    state[k] = dfa.next_state(Anchored::No, state[k], hay[pos[k] + step]);
                 }
                 step += 1;
-                hit = state.iter().any(|&s| self.dfa.is_match(s));
+                hit = state.iter().any(|&s| dfa.is_match(s));
             }
             for k in 0..LANES {
                 pos[k] += step;
-                if self.dfa.is_match(state[k]) {
+                if dfa.is_match(state[k]) {
                     found[k].push(line_start(k, pos[k] - 1));
                     pos[k] = line_end(k, pos[k] - 1);
                     state[k] = start;
@@ -204,9 +209,9 @@ impl Prefilter {
         for k in 0..LANES {
             let (mut s, mut p) = (state[k], pos[k]);
             while p < end[k] {
-                s = self.dfa.next_state(Anchored::No, s, hay[p]);
+                s = dfa.next_state(Anchored::No, s, hay[p]);
                 p += 1;
-                if self.dfa.is_match(s) {
+                if dfa.is_match(s) {
                     found[k].push(line_start(k, p - 1));
                     p = line_end(k, p - 1);
                     s = start;
@@ -215,6 +220,33 @@ impl Prefilter {
         }
         for f in &found {
             out.extend_from_slice(f);
+        }
+    }
+
+    /// The DFA for a buffer of `len` bytes, or `None` when the buffer is
+    /// small enough for the plain automaton (or the DFA could not be built).
+    fn dfa_for(&self, len: usize) -> Option<&dfa::DFA> {
+        if len < DFA_MIN_BUFFER {
+            return None;
+        }
+        let built = self.dfa.get_or_init(|| {
+            dfa::Builder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .start_kind(StartKind::Unanchored)
+                .prefilter(false)
+                .build(&self.lits)
+                .map_err(|e| e.to_string())
+        });
+        built.as_ref().ok()
+    }
+
+    /// [`Prefilter::candidate_lines`] with the plain automaton, one hit at a time.
+    fn candidate_lines_by_find(&self, hay: &[u8], out: &mut Vec<usize>) {
+        let mut pos = 0;
+        while let Some(h) = self.find(hay, pos) {
+            out.push(memchr::memrchr(b'\n', &hay[..h]).map_or(0, |i| i + 1));
+            pos = memchr::memchr(b'\n', &hay[h..]).map_or(hay.len(), |i| h + i + 1);
         }
     }
 
@@ -285,7 +317,12 @@ mod tests {
             hay.extend_from_slice(line);
             hay.push(b'\n');
         }
-        for cut in [0, 1, 7, 100, 2000, hay.len() - 1, hay.len()] {
+        // Repeat until the DFA path (>= 1 MiB) is exercised too.
+        let unit = hay.clone();
+        while hay.len() < DFA_MIN_BUFFER + 4096 {
+            hay.extend_from_slice(&unit);
+        }
+        for cut in [0, 1, 7, 100, 2000, DFA_MIN_BUFFER + 7, hay.len() - 1, hay.len()] {
             let hay = &hay[..cut];
             let mut want = Vec::new();
             let mut pos = 0;

@@ -235,13 +235,17 @@ pub fn scan_reader(
     opts: &ScanOptions,
     out: &mut Summary,
 ) -> io::Result<()> {
-    let mut buf: Vec<u8> = Vec::with_capacity(opts.block_size);
+    let mut buf: Vec<u8> = Vec::new();
     let mut lines_before = 0u64;
+    // Blocks start small and double up to the block size, so a small input
+    // does not pay for zeroing a 16 MiB buffer.
+    let mut block = opts.block_size.min(256 * 1024);
     loop {
         // Fill the buffer up to the block size (or EOF).
         let filled_from = buf.len();
         // Grow geometrically when one line outlasts the block.
-        let want = opts.block_size.max(buf.len() * 2).max(64 * 1024);
+        let want = block.max(buf.len() * 2).max(64 * 1024);
+        block = (block * 2).min(opts.block_size);
         buf.resize(want, 0);
         let mut len = filled_from;
         let mut eof = false;
