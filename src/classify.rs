@@ -172,20 +172,4 @@ impl Classifier {
         r.is_match(record.message.as_bytes())
             && (!r.needs_pull_context || Self::has_pull_context(record))
     }
-
-    /// Every rule that matches a record, best first (for explanations),
-    /// with whether its pull-context condition holds.
-    pub fn matching_rules(&self, record: &Record<'_>) -> Vec<(usize, bool)> {
-        let text = record.message.as_bytes();
-        let context = Self::has_pull_context(record);
-        let mut all: Vec<(usize, bool)> = self
-            .prefilter
-            .rules_in(text)
-            .into_iter()
-            .filter(|&i| self.rules.rules[i].is_match(text))
-            .map(|i| (i, context || !self.rules.rules[i].needs_pull_context))
-            .collect();
-        all.sort_by_key(|&(i, _)| (std::cmp::Reverse(self.rules.rules[i].priority), i));
-        all
-    }
 }

@@ -89,8 +89,9 @@ const LANES: usize = 4;
 pub struct Prefilter {
     ac: AhoCorasick,
     /// The same literals as a raw DFA, walked byte by byte in
-    /// [`LANES`] interleaved lanes; built on the first large buffer (it
-    /// takes ~9 ms, a third of a small run).
+    /// [`LANES`] interleaved lanes; built on the first large buffer (on
+    /// the first 2 MiB scan including the build took 12.8 ms, against 2.3 ms
+    /// for the rest of the classifier).
     dfa: OnceLock<Result<dfa::DFA, String>>,
     /// The literals, for building `dfa`.
     lits: Vec<String>,

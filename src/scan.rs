@@ -180,24 +180,30 @@ fn scan_document(
     let mut counting = CountingReader { inner: r, bytes: 0 };
     let mut bad: Vec<String> = Vec::new();
     let mut out_lines = 0u64;
-    let mut each = |line: u64, rec: Record<'_>| {
-        out.input_mut(i).counts.lines += 1;
-        if classifier.prefilter().find(rec.message.as_bytes(), 0).is_some() {
-            account(rec, (i, line), classifier, opts, out);
-        }
-    };
     let result = match shape {
         Shape::Csv => {
             // Rows whose raw message holds no literal are only counted.
             let wanted = |m: &[u8]| classifier.prefilter().find(m, 0).is_some();
-            let mut row = |line: u64, rec: Option<Record<'_>>| match rec {
-                Some(rec) => each(line, rec),
-                None => out_lines += 1,
+            // Rows that passed are accounted for directly: `each` would run
+            // the prefilter a second time on the same message.
+            let mut row = |line: u64, rec: Option<Record<'_>>| {
+                out_lines += 1;
+                if let Some(rec) = rec {
+                    account(rec, (i, line), classifier, opts, out);
+                }
             };
             let mut bad_row = |e: DocError| bad.push(e.to_string());
             format::read_csv_where(&mut counting, ctx, &wanted, &mut row, &mut bad_row)
         }
-        _ => format::read_json_document(&mut counting, ctx, &mut each),
+        _ => {
+            let mut each = |line: u64, rec: Record<'_>| {
+                out_lines += 1;
+                if classifier.prefilter().find(rec.message.as_bytes(), 0).is_some() {
+                    account(rec, (i, line), classifier, opts, out);
+                }
+            };
+            format::read_json_document(&mut counting, ctx, &mut each)
+        }
     };
     let stats = out.input_mut(i);
     stats.counts.bytes += counting.bytes;

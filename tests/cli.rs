@@ -225,8 +225,9 @@ fn head_closing_the_pipe_is_quiet() {
 }
 
 #[test]
-fn no_path_and_a_terminal_stdin_is_a_usage_error_not_a_hang() {
+fn empty_stdin_reads_as_an_empty_input() {
     // assert_cmd gives an empty (non-terminal) stdin: that reads as empty.
+    // (The terminal case, a usage error, needs a pty; plan.rs checks it.)
     let out = pullscan().args(["-o", "json"]).write_stdin("").output().unwrap();
     assert!(out.status.success());
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -11,7 +11,6 @@
 mod check;
 mod load;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -435,11 +434,6 @@ impl fmt::Display for RuleError {
 }
 
 impl std::error::Error for RuleError {}
-
-/// Cause ids by id, for quick membership tests.
-pub fn cause_ids(set: &RuleSet) -> BTreeMap<&str, &Cause> {
-    set.causes.iter().map(|c| (c.id.as_str(), c)).collect()
-}
 
 #[cfg(test)]
 mod tests {
