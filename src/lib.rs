@@ -23,7 +23,9 @@
 //! assert_eq!(cause.id, "network.dns");
 //! ```
 
-#![forbid(unsafe_code)]
+// Unsafe code is denied everywhere except where a module opts in with a
+// reason: the AVX2 gram filter (`prefilter::gram`).
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod app;
