@@ -20,7 +20,10 @@ mod gram;
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::automaton::{Automaton, OverlappingState};
+use aho_corasick::dfa;
+use aho_corasick::nfa::contiguous;
+use aho_corasick::{Input, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 
 /// Shortest literal accepted: shorter ones would make most lines candidates.
@@ -86,10 +89,17 @@ fn escape_free_piece(lit: &[u8]) -> Vec<u8> {
 /// building the gram filter.
 const GRAMS_MIN_BUFFER: usize = 64 << 10;
 
+/// A buffer this large makes the classifier build its DFA.
+const DFA_MIN_BUFFER: usize = 1 << 20;
+
 /// A compiled multi-literal prefilter.
 #[derive(Clone, Debug)]
 pub struct Prefilter {
-    ac: AhoCorasick,
+    ac: contiguous::NFA,
+    /// The same literals as a DFA for `find` and `rules_in` once a large
+    /// buffer shows there will be many candidates: building it takes 13 ms,
+    /// and on candidate messages it runs several times faster than `ac`.
+    dfa: OnceLock<Option<dfa::DFA>>,
     /// The same literals as a SIMD gram filter for whole buffers, built on
     /// the first large one (`None` inside if a literal is too short for it).
     grams: OnceLock<Option<gram::GramFilter>>,
@@ -136,19 +146,23 @@ impl Prefilter {
         // default kind scanned 1 GiB in 9.0 s, a DFA in 3.3 s, a DFA walked
         // in 4 interleaved lanes in 1.5 s and the gram filter in 0.45 s
         // (one core).
-        let ac = AhoCorasickBuilder::new()
+        let ac = contiguous::Builder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
             .build(&lits)
             .map_err(|e| e.to_string())?;
-        Ok(Prefilter { ac, grams: OnceLock::new(), lits, owners })
+        Ok(Prefilter { ac, dfa: OnceLock::new(), grams: OnceLock::new(), lits, owners })
     }
 
     /// The offset of the first literal hit at or after `start`, if any.
     #[inline]
     pub fn find(&self, haystack: &[u8], start: usize) -> Option<usize> {
-        let input = aho_corasick::Input::new(haystack).span(start..haystack.len());
-        self.ac.find(input).map(|m| m.start())
+        let input = Input::new(haystack).span(start..haystack.len());
+        let found = match self.dfa.get() {
+            Some(Some(dfa)) => dfa.try_find(&input),
+            _ => self.ac.try_find(&input),
+        };
+        found.ok().flatten().map(|m| m.start())
     }
 
     /// Push the start offset of every line of `hay` that contains a literal,
@@ -166,6 +180,16 @@ impl Prefilter {
         if len < GRAMS_MIN_BUFFER {
             return None;
         }
+        if len >= DFA_MIN_BUFFER {
+            self.dfa.get_or_init(|| {
+                dfa::Builder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .start_kind(aho_corasick::StartKind::Unanchored)
+                    .build(&self.lits)
+                    .ok()
+            });
+        }
         self.grams.get_or_init(|| gram::GramFilter::new(&self.lits)).as_ref()
     }
 
@@ -181,12 +205,25 @@ impl Prefilter {
     /// The rules any of whose literals occur in `text` (sorted, deduplicated).
     pub fn rules_in(&self, text: &[u8]) -> Vec<usize> {
         let mut out = Vec::new();
-        for m in self.ac.find_overlapping_iter(text) {
-            out.extend_from_slice(&self.owners[m.pattern().as_usize()]);
+        match self.dfa.get() {
+            Some(Some(dfa)) => self.owners_of_matches(dfa, text, &mut out),
+            _ => self.owners_of_matches(&self.ac, text, &mut out),
         }
         out.sort_unstable();
         out.dedup();
         out
+    }
+
+    /// Push the owners of every literal occurrence in `text`, with a
+    /// concrete automaton type so the search loop is monomorphic (the
+    /// `AhoCorasick` wrapper dispatches every step dynamically).
+    fn owners_of_matches<A: Automaton>(&self, ac: &A, text: &[u8], out: &mut Vec<usize>) {
+        let input = Input::new(text);
+        let mut state = OverlappingState::start();
+        while let Ok(()) = ac.try_find_overlapping(&input, &mut state) {
+            let Some(m) = state.get_match() else { break };
+            out.extend_from_slice(&self.owners[m.pattern().as_usize()]);
+        }
     }
 
     /// Heap bytes the automaton uses.
@@ -263,6 +300,22 @@ mod tests {
             pf.candidate_lines(hay, &mut got);
             assert_eq!(got, want, "cut {cut}");
         }
+    }
+
+    #[test]
+    fn the_dfa_built_for_large_buffers_answers_as_the_nfa_did() {
+        let pf = Prefilter::new([("no such host", 0), ("i/o timeout", 1), ("host", 2)], &["pull"])
+            .unwrap();
+        let texts: [&[u8]; 4] =
+            [b"lookup x: I/O timeout; no such HOST", b"ImagePullBackOff", b"nothing", b""];
+        let before: Vec<_> = texts.iter().map(|t| (pf.rules_in(t), pf.find(t, 0))).collect();
+        assert!(pf.dfa.get().is_none());
+        let mut out = Vec::new();
+        pf.candidate_lines(&vec![b'\n'; DFA_MIN_BUFFER], &mut out);
+        assert!(matches!(pf.dfa.get(), Some(Some(_))));
+        let after: Vec<_> = texts.iter().map(|t| (pf.rules_in(t), pf.find(t, 0))).collect();
+        assert_eq!(before, after);
+        assert_eq!(after[0].0, vec![0, 1, 2]);
     }
 
     #[test]
