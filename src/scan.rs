@@ -241,19 +241,22 @@ pub fn scan_reader(
     opts: &ScanOptions,
     out: &mut Summary,
 ) -> io::Result<()> {
+    // `buf[..len]` holds unscanned bytes; the buffer only grows, so it is
+    // zeroed once per size rather than on every block.
     let mut buf: Vec<u8> = Vec::new();
+    let mut len = 0;
     let mut lines_before = 0u64;
     // Blocks start small and double up to the block size, so a small input
     // does not pay for zeroing a 16 MiB buffer.
     let mut block = opts.block_size.min(256 * 1024);
     loop {
-        // Fill the buffer up to the block size (or EOF).
-        let filled_from = buf.len();
         // Grow geometrically when one line outlasts the block.
-        let want = block.max(buf.len() * 2).max(64 * 1024);
+        let want = block.max(len * 2).max(64 * 1024);
         block = (block * 2).min(opts.block_size);
-        buf.resize(want, 0);
-        let mut len = filled_from;
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        // Fill the buffer (or read to EOF).
         let mut eof = false;
         while len < buf.len() {
             match reader.read(&mut buf[len..]) {
@@ -264,23 +267,21 @@ pub fn scan_reader(
                 Ok(n) => len += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    buf.truncate(len);
-                    scan_block(&buf, input, lines_before, ctx, classifier, opts, out);
+                    scan_block(&buf[..len], input, lines_before, ctx, classifier, opts, out);
                     return Err(e);
                 }
             }
         }
-        buf.truncate(len);
         if eof {
-            scan_block(&buf, input, lines_before, ctx, classifier, opts, out);
+            scan_block(&buf[..len], input, lines_before, ctx, classifier, opts, out);
             return Ok(());
         }
         // Scan up to the last newline; carry the partial line over. A block
         // without any newline grows until the line ends.
-        let Some(nl) = memchr::memrchr(b'\n', &buf) else { continue };
-        let block = &buf[..=nl];
-        lines_before += scan_block(block, input, lines_before, ctx, classifier, opts, out);
-        buf.drain(..=nl);
+        let Some(nl) = memchr::memrchr(b'\n', &buf[..len]) else { continue };
+        lines_before += scan_block(&buf[..=nl], input, lines_before, ctx, classifier, opts, out);
+        buf.copy_within(nl + 1..len, 0);
+        len -= nl + 1;
     }
 }
 
