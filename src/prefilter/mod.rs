@@ -2,10 +2,12 @@
 //!
 //! Every rule pattern is reduced to literals that any match must contain
 //! ([`literals_of`], using `regex-syntax`'s extractor, so the prefilter is
-//! derived from the rules and cannot drift from them). One case-insensitive
-//! Aho-Corasick automaton over all of them, plus the generic pull words that
-//! let unclassified pull lines be counted, is run over whole buffers
-//! ([`Prefilter::find`]); only lines it hits are parsed and matched.
+//! derived from the rules and cannot drift from them). Whole buffers go
+//! through a SIMD 4-gram filter over all of them, plus the generic pull
+//! words that let unclassified pull lines be counted
+//! ([`Prefilter::candidate_lines`], see [`gram`]); only lines it reports are
+//! parsed and matched. Single messages go through a case-insensitive
+//! Aho-Corasick automaton ([`Prefilter::find`], [`Prefilter::rules_in`]).
 //!
 //! The raw buffer still has its escapes (`\"`, `\u0027`) while rules match
 //! the unescaped message, so literals are cut at characters that escaping
