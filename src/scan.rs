@@ -297,31 +297,38 @@ fn scan_block(
     out: &mut Summary,
 ) -> u64 {
     let chunks = split_chunks(block, opts.threads, opts.min_chunk);
-    let newlines: Vec<u64> = if chunks.len() > 1 {
-        chunks.par_iter().map(|c| count_newlines(c)).collect()
+    // Two parallel passes: find each chunk's candidate lines (numbered
+    // within the chunk, counting its newlines once), then, with every
+    // chunk's first line number known, parse and classify them.
+    let found: Vec<Candidates> = if chunks.len() > 1 {
+        chunks.par_iter().map(|c| candidates(c, classifier)).collect()
     } else {
-        chunks.iter().map(|c| count_newlines(c)).collect()
+        chunks.iter().map(|c| candidates(c, classifier)).collect()
     };
     let mut bases = Vec::with_capacity(chunks.len());
     let mut acc = lines_before;
-    for n in &newlines {
+    for f in &found {
         bases.push(acc);
-        acc += n;
+        acc += f.newlines;
     }
-    let work = |(chunk, base): (&&[u8], &u64)| {
+    let work = |((chunk, found), base): ((&&[u8], &Candidates), &u64)| {
         let mut s = Summary::default();
-        scan_chunk(chunk, input, *base, ctx, classifier, opts, &mut s);
+        for &(start, line) in &found.lines {
+            let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
+            let at = (input, base + line + 1);
+            scan_line(&chunk[start..end], at, ctx, classifier, opts, &mut s);
+        }
         s
     };
     let parts: Vec<Summary> = if chunks.len() > 1 {
-        chunks.par_iter().zip(bases.par_iter()).map(work).collect()
+        chunks.par_iter().zip(found.par_iter()).zip(bases.par_iter()).map(work).collect()
     } else {
-        chunks.iter().zip(bases.iter()).map(work).collect()
+        chunks.iter().zip(found.iter()).zip(bases.iter()).map(work).collect()
     };
     for p in parts {
         *out += p;
     }
-    let total: u64 = newlines.iter().sum();
+    let total = acc - lines_before;
     let unterminated = u64::from(block.last().is_some_and(|&b| b != b'\n'));
     let stats = &mut out.input_mut(input).counts;
     stats.bytes += block.len() as u64;
@@ -358,26 +365,26 @@ fn count_newlines(b: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', b).count() as u64
 }
 
-/// Scan one chunk of whole lines whose first line is line `base + 1`.
-pub fn scan_chunk(
-    chunk: &[u8],
-    input: usize,
-    base: u64,
-    ctx: &LineContext,
-    classifier: &Classifier,
-    opts: &ScanOptions,
-    out: &mut Summary,
-) {
+/// A chunk's candidate lines and its newline count.
+struct Candidates {
+    /// `(start offset, newlines before it in the chunk)` per candidate line.
+    lines: Vec<(usize, u64)>,
+    newlines: u64,
+}
+
+/// The candidate lines of one chunk of whole lines, numbered within it.
+fn candidates(chunk: &[u8], classifier: &Classifier) -> Candidates {
     let mut starts = Vec::new();
     classifier.prefilter().candidate_lines(chunk, &mut starts);
-    let mut line_no = base; // newlines before `counted_to`
-    let mut counted_to = 0;
+    let mut lines = Vec::with_capacity(starts.len());
+    let (mut newlines, mut counted_to) = (0, 0);
     for start in starts {
-        let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
-        line_no += count_newlines(&chunk[counted_to..start]);
+        newlines += count_newlines(&chunk[counted_to..start]);
         counted_to = start;
-        scan_line(&chunk[start..end], (input, line_no + 1), ctx, classifier, opts, out);
+        lines.push((start, newlines));
     }
+    newlines += count_newlines(&chunk[counted_to..]);
+    Candidates { lines, newlines }
 }
 
 /// Parse, classify and account for one candidate line.
