@@ -10,8 +10,9 @@
 //! so one chunk and N chunks give the same [`Summary`] (the oracle test in
 //! tests/ relies on this).
 //!
-//! Documents (CSV and JSON exports) are not handled here yet; the format
-//! layer decides per line.
+//! CRI logs are read line by line (partial lines are joined first) and
+//! documents (CSV and JSON exports) record by record; each record goes
+//! through the same [`account`].
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
@@ -65,6 +66,20 @@ impl Default for ScanOptions {
     }
 }
 
+/// What every function scanning one input needs: which input it is, how to
+/// read its lines, the classifier and the options.
+#[derive(Clone, Copy, Debug)]
+pub struct InputScan<'a> {
+    /// Index of the input (its slot in the summary's per-input stats).
+    pub input: usize,
+    /// Line parsing context (the year policy of this input).
+    pub ctx: &'a LineContext,
+    /// The compiled rules and prefilter.
+    pub classifier: &'a Classifier,
+    /// How to scan.
+    pub opts: &'a ScanOptions,
+}
+
 /// Scan every input; errors on one input are recorded in its stats and the
 /// others are still scanned.
 pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Summary {
@@ -76,7 +91,8 @@ pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Su
         };
         let ctx = LineContext { years };
         let mut part = Summary::default();
-        let result = scan_input(input, i, &ctx, classifier, opts, &mut part);
+        let scan = InputScan { input: i, ctx: &ctx, classifier, opts };
+        let result = scan_input(input, &scan, &mut part);
         let stats = part.input_mut(i);
         if let Err(e) = result {
             stats.add_error(e.to_string());
@@ -87,14 +103,7 @@ pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Su
 }
 
 /// Open one input, tell its shape from its first bytes, and scan it.
-fn scan_input(
-    input: &Input,
-    i: usize,
-    ctx: &LineContext,
-    classifier: &Classifier,
-    opts: &ScanOptions,
-    out: &mut Summary,
-) -> io::Result<()> {
+fn scan_input(input: &Input, s: &InputScan<'_>, out: &mut Summary) -> io::Result<()> {
     let mut r = input::open(input)?;
     let path = match input {
         Input::Path(p) => Some(p.as_path()),
@@ -102,11 +111,9 @@ fn scan_input(
     };
     let shape = format::sniff(r.fill_buf()?, path);
     match shape {
-        Shape::Lines => scan_reader(&mut r, i, ctx, classifier, opts, out),
-        Shape::Cri => scan_cri(&mut r, i, path, ctx, classifier, opts, out),
-        Shape::Csv | Shape::JsonDocument => {
-            scan_document(&mut r, shape, i, ctx, classifier, opts, out)
-        }
+        Shape::Lines => scan_reader(&mut r, s, out),
+        Shape::Cri => scan_cri(&mut r, path, s, out),
+        Shape::Csv | Shape::JsonDocument => scan_document(&mut r, shape, s, out),
     }
 }
 
@@ -115,13 +122,11 @@ fn scan_input(
 /// container come from the file's path where the lines do not say.
 fn scan_cri(
     r: &mut dyn BufRead,
-    i: usize,
     path: Option<&Path>,
-    ctx: &LineContext,
-    classifier: &Classifier,
-    opts: &ScanOptions,
+    s: &InputScan<'_>,
     out: &mut Summary,
 ) -> io::Result<()> {
+    let InputScan { input: i, ctx, classifier, .. } = *s;
     let info = path.and_then(format::path_info);
     let mut joiner = CriJoiner::new();
     let mut buf = Vec::new();
@@ -141,7 +146,7 @@ fn scan_cri(
             fill(&mut rec.namespace, &info.namespace);
             fill(&mut rec.container, &info.container);
         }
-        account(rec, (i, j.line), classifier, opts, out);
+        account(rec, (i, j.line), s, out);
     };
     loop {
         buf.clear();
@@ -171,12 +176,10 @@ fn scan_cri(
 fn scan_document(
     r: &mut dyn BufRead,
     shape: Shape,
-    i: usize,
-    ctx: &LineContext,
-    classifier: &Classifier,
-    opts: &ScanOptions,
+    s: &InputScan<'_>,
     out: &mut Summary,
 ) -> io::Result<()> {
+    let InputScan { input: i, ctx, classifier, .. } = *s;
     let mut counting = CountingReader { inner: r, bytes: 0 };
     let mut bad: Vec<String> = Vec::new();
     let mut out_lines = 0u64;
@@ -189,7 +192,7 @@ fn scan_document(
             let mut row = |line: u64, rec: Option<Record<'_>>| {
                 out_lines += 1;
                 if let Some(rec) = rec {
-                    account(rec, (i, line), classifier, opts, out);
+                    account(rec, (i, line), s, out);
                 }
             };
             let mut bad_row = |e: DocError| bad.push(e.to_string());
@@ -199,7 +202,7 @@ fn scan_document(
             let mut each = |line: u64, rec: Record<'_>| {
                 out_lines += 1;
                 if classifier.prefilter().find(rec.message.as_bytes(), 0).is_some() {
-                    account(rec, (i, line), classifier, opts, out);
+                    account(rec, (i, line), s, out);
                 }
             };
             format::read_json_document(&mut counting, ctx, &mut each)
@@ -233,14 +236,8 @@ impl Read for CountingReader<'_> {
 
 /// Scan one reader into `out`, block by block. On a read error, what was
 /// read so far is still in `out`.
-pub fn scan_reader(
-    reader: &mut dyn Read,
-    input: usize,
-    ctx: &LineContext,
-    classifier: &Classifier,
-    opts: &ScanOptions,
-    out: &mut Summary,
-) -> io::Result<()> {
+pub fn scan_reader(reader: &mut dyn Read, s: &InputScan<'_>, out: &mut Summary) -> io::Result<()> {
+    let opts = s.opts;
     // `buf[..len]` holds unscanned bytes; the buffer only grows, so it is
     // zeroed once per size rather than on every block.
     let mut buf: Vec<u8> = Vec::new();
@@ -267,19 +264,19 @@ pub fn scan_reader(
                 Ok(n) => len += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    scan_block(&buf[..len], input, lines_before, ctx, classifier, opts, out);
+                    scan_block(&buf[..len], lines_before, s, out);
                     return Err(e);
                 }
             }
         }
         if eof {
-            scan_block(&buf[..len], input, lines_before, ctx, classifier, opts, out);
+            scan_block(&buf[..len], lines_before, s, out);
             return Ok(());
         }
         // Scan up to the last newline; carry the partial line over. A block
         // without any newline grows until the line ends.
         let Some(nl) = memchr::memrchr(b'\n', &buf[..len]) else { continue };
-        lines_before += scan_block(&buf[..=nl], input, lines_before, ctx, classifier, opts, out);
+        lines_before += scan_block(&buf[..=nl], lines_before, s, out);
         buf.copy_within(nl + 1..len, 0);
         len -= nl + 1;
     }
@@ -287,23 +284,15 @@ pub fn scan_reader(
 
 /// Scan a block that holds whole lines (the last may lack its newline at
 /// EOF); returns the number of newlines in it.
-fn scan_block(
-    block: &[u8],
-    input: usize,
-    lines_before: u64,
-    ctx: &LineContext,
-    classifier: &Classifier,
-    opts: &ScanOptions,
-    out: &mut Summary,
-) -> u64 {
-    let chunks = split_chunks(block, opts.threads, opts.min_chunk);
+fn scan_block(block: &[u8], lines_before: u64, s: &InputScan<'_>, out: &mut Summary) -> u64 {
+    let chunks = split_chunks(block, s.opts.threads, s.opts.min_chunk);
     // Two parallel passes: find each chunk's candidate lines (numbered
     // within the chunk, counting its newlines once), then, with every
     // chunk's first line number known, parse and classify them.
     let found: Vec<Candidates> = if chunks.len() > 1 {
-        chunks.par_iter().map(|c| candidates(c, classifier)).collect()
+        chunks.par_iter().map(|c| candidates(c, s.classifier)).collect()
     } else {
-        chunks.iter().map(|c| candidates(c, classifier)).collect()
+        chunks.iter().map(|c| candidates(c, s.classifier)).collect()
     };
     let mut bases = Vec::with_capacity(chunks.len());
     let mut acc = lines_before;
@@ -312,13 +301,12 @@ fn scan_block(
         acc += f.newlines;
     }
     let work = |((chunk, found), base): ((&&[u8], &Candidates), &u64)| {
-        let mut s = Summary::default();
+        let mut part = Summary::default();
         for &(start, line) in &found.lines {
             let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
-            let at = (input, base + line + 1);
-            scan_line(&chunk[start..end], at, ctx, classifier, opts, &mut s);
+            scan_line(&chunk[start..end], base + line + 1, s, &mut part);
         }
-        s
+        part
     };
     let parts: Vec<Summary> = if chunks.len() > 1 {
         chunks.par_iter().zip(found.par_iter()).zip(bases.par_iter()).map(work).collect()
@@ -330,7 +318,7 @@ fn scan_block(
     }
     let total = acc - lines_before;
     let unterminated = u64::from(block.last().is_some_and(|&b| b != b'\n'));
-    let stats = &mut out.input_mut(input).counts;
+    let stats = &mut out.input_mut(s.input).counts;
     stats.bytes += block.len() as u64;
     stats.lines += total + unterminated;
     total
@@ -388,28 +376,16 @@ fn candidates(chunk: &[u8], classifier: &Classifier) -> Candidates {
 }
 
 /// Parse, classify and account for one candidate line.
-fn scan_line(
-    line: &[u8],
-    at: Position,
-    ctx: &LineContext,
-    classifier: &Classifier,
-    opts: &ScanOptions,
-    out: &mut Summary,
-) {
+fn scan_line(line: &[u8], line_no: u64, s: &InputScan<'_>, out: &mut Summary) {
     let text = String::from_utf8_lossy(line);
-    let record = format::parse_line(&text, ctx);
-    account(record, at, classifier, opts, out);
+    let record = format::parse_line(&text, s.ctx);
+    account(record, (s.input, line_no), s, out);
 }
 
 /// Account for one candidate record, whatever it was read from: the time
 /// window, classification, line accounting, successes and events.
-pub fn account(
-    record: Record<'_>,
-    at: Position,
-    classifier: &Classifier,
-    opts: &ScanOptions,
-    out: &mut Summary,
-) {
+pub fn account(record: Record<'_>, at: Position, s: &InputScan<'_>, out: &mut Summary) {
+    let InputScan { classifier, opts, .. } = *s;
     let counts = &mut out.input_mut(at.0).counts;
     counts.candidate += 1;
     if let Some(t) = record.time {

@@ -6,14 +6,15 @@
 use pullscan::classify::Classifier;
 use pullscan::format::LineContext;
 use pullscan::rules;
-use pullscan::scan::{scan_reader, ScanOptions};
+use pullscan::scan::{scan_reader, InputScan, ScanOptions};
 use pullscan::summary::Summary;
 
 fn scan_bytes(data: &[u8], c: &Classifier, opts: &ScanOptions) -> Summary {
     let mut out = Summary::default();
     let ctx = LineContext::in_year(2024);
     let mut reader = data;
-    scan_reader(&mut reader, 0, &ctx, c, opts, &mut out).unwrap();
+    let scan = InputScan { input: 0, ctx: &ctx, classifier: c, opts };
+    scan_reader(&mut reader, &scan, &mut out).unwrap();
     out
 }
 
