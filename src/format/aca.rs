@@ -23,7 +23,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::Outer;
-use crate::record::{Emitter, Envelope, Level};
+use crate::record::{Emitter, Envelope, Level, Record};
 use crate::time::Timestamp;
 
 /// What a column holds. Lower rank = preferred when several columns hold
@@ -170,19 +170,19 @@ impl Columns {
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|n| n.is_finite() && *n >= 1.0)
             .map_or(1, |n| n.min(f64::from(u32::MAX)) as u32);
-        Outer {
+        let fields = Record {
             envelope: Some(envelope),
             emitter: Emitter::Aca,
             level,
-            level_wins: true,
             time,
             host: text(self.host),
             app: text(self.app),
             revision: text(self.revision),
             replica: text(self.replica),
             count,
-            ..Outer::default()
-        }
+            ..Record::default()
+        };
+        Outer { fields, level_wins: true }
     }
 }
 
@@ -264,11 +264,14 @@ mod tests {
             "app",
         ];
         let o = c.outer(Envelope::AcaCsv, |i| row.get(i).map(|v| Cow::Borrowed(*v)));
-        assert_eq!(o.time.map(|t| t.to_string()).as_deref(), Some("2024-11-22T09:26:00.123Z"));
+        assert_eq!(
+            o.fields.time.map(|t| t.to_string()).as_deref(),
+            Some("2024-11-22T09:26:00.123Z")
+        );
         // Type_s is empty and Type is the table name: no level.
-        assert_eq!(o.level, Level::Unknown);
-        assert_eq!(o.count, 3);
-        assert_eq!(o.host, None);
-        assert_eq!(o.app.as_deref(), Some("app"));
+        assert_eq!(o.fields.level, Level::Unknown);
+        assert_eq!(o.fields.count, 3);
+        assert_eq!(o.fields.host, None);
+        assert_eq!(o.fields.app.as_deref(), Some("app"));
     }
 }

@@ -170,14 +170,15 @@ fn journald(obj: &Map<String, Value>) -> Option<(Outer<'_>, Cow<'_, str>)> {
             5 | 6 => Level::Info,
             _ => Level::Debug,
         });
-    let outer = Outer {
+    let fields = Record {
         envelope: Some(Envelope::JournalJson),
         emitter,
         level,
         time,
         host: str_field(obj, "_HOSTNAME").map(Cow::Borrowed),
-        ..Outer::default()
+        ..Record::default()
     };
+    let outer = Outer { fields, level_wins: false };
     Some((outer, message))
 }
 
@@ -215,11 +216,12 @@ fn docker(obj: &Map<String, Value>) -> Option<(Outer<'_>, Cow<'_, str>)> {
     if stream.is_none() && time.is_none() {
         return None;
     }
-    let outer = Outer {
+    let fields = Record {
         envelope: Some(Envelope::DockerJson),
         time: time.and_then(Timestamp::parse_field),
-        ..Outer::default()
+        ..Record::default()
     };
+    let outer = Outer { fields, level_wins: false };
     Some((outer, Cow::Borrowed(log)))
 }
 
@@ -274,20 +276,20 @@ fn k8s_event(obj: &Map<String, Value>) -> Option<(Outer<'_>, Cow<'_, str>)> {
         .or_else(|| meta.and_then(|m| str_field(m, "namespace")));
     let container = object.and_then(|o| str_field(o, "fieldPath")).and_then(container_of);
     let level = obj.get("type").and_then(Value::as_str).map_or(Level::Unknown, Level::from_word);
-    let outer = Outer {
+    let fields = Record {
         envelope: Some(Envelope::K8sEventJson),
         format: Format::K8sEvent,
         emitter,
         level,
-        level_wins: true,
         time,
         host: host.map(Cow::Borrowed),
         pod: pod.map(Cow::Borrowed),
         namespace: namespace.map(Cow::Borrowed),
         container: container.map(Cow::Borrowed),
         count,
-        ..Outer::default()
+        ..Record::default()
     };
+    let outer = Outer { fields, level_wins: true };
     Some((outer, Cow::Borrowed(message)))
 }
 

@@ -47,7 +47,7 @@ pub use document::{
 pub use json::record_from_json;
 pub use unescape::unescape;
 
-use crate::record::{Emitter, Envelope, Format, Level, Record};
+use crate::record::{Emitter, Format, Level, Record};
 use crate::time::{Timestamp, YearPolicy};
 
 /// What a line parser needs to know that the line may not say.
@@ -132,26 +132,15 @@ fn parse_into<'a>(line: &'a str, ctx: &LineContext, depth: u8, mut rec: Record<'
 /// CSV row) says about the payload it wraps.
 #[derive(Debug, Default)]
 pub(crate) struct Outer<'o> {
-    pub envelope: Option<Envelope>,
-    /// The payload format to report whatever the payload looks like, when
-    /// not `Plain` (a JSON event's message is an event message, even when
-    /// it starts like docker CLI output).
-    pub format: Format,
-    pub emitter: Emitter,
-    pub level: Level,
-    /// Whether `level` beats whatever the payload says: an event's
+    /// The envelope's fields as a record (`message` and `image` unused).
+    /// `format`, when not `Plain`, is the payload format to report whatever
+    /// the payload looks like (a JSON event's message is an event message,
+    /// even when it starts like docker CLI output).
+    pub fields: Record<'o>,
+    /// Whether `fields.level` beats whatever the payload says: an event's
     /// Warning / Normal type does, journald's `PRIORITY` does not (services
     /// log everything at 6 and say the real level in the text).
     pub level_wins: bool,
-    pub time: Option<Timestamp>,
-    pub host: Option<Cow<'o, str>>,
-    pub pod: Option<Cow<'o, str>>,
-    pub namespace: Option<Cow<'o, str>>,
-    pub container: Option<Cow<'o, str>>,
-    pub app: Option<Cow<'o, str>>,
-    pub revision: Option<Cow<'o, str>>,
-    pub replica: Option<Cow<'o, str>>,
-    pub count: u32,
 }
 
 /// Build the record for a structured envelope: its fields first, then its
@@ -162,29 +151,21 @@ pub(crate) fn wrap<'a>(
     ctx: &LineContext,
     depth: u8,
 ) -> Record<'a> {
+    let Outer { fields, level_wins } = outer;
+    let (level, format) = (fields.level, fields.format);
     let base = Record {
-        envelope: outer.envelope,
         format: Format::Plain,
-        emitter: outer.emitter,
-        level: outer.level,
-        time: outer.time,
-        host: outer.host,
         message: Cow::Borrowed(""),
         image: None,
-        pod: outer.pod,
-        namespace: outer.namespace,
-        container: outer.container,
-        app: outer.app,
-        revision: outer.revision,
-        replica: outer.replica,
-        count: outer.count.max(1),
+        count: fields.count.max(1),
+        ..fields
     };
     let mut rec = parse_into(message, ctx, depth, base);
-    if outer.level_wins && outer.level != Level::Unknown {
-        rec.level = outer.level;
+    if level_wins && level != Level::Unknown {
+        rec.level = level;
     }
-    if outer.format != Format::Plain {
-        rec.format = outer.format;
+    if format != Format::Plain {
+        rec.format = format;
     }
     rec
 }
