@@ -117,8 +117,11 @@ impl Classifier {
     /// Classify one parsed record.
     pub fn classify(&self, record: &Record<'_>) -> Verdict {
         let text = record.message.as_bytes();
-        let Some(rule) = self.best_rule(record) else {
-            let pull_error = PULL_RE.is_match(text) && ERROR_RE.is_match(text);
+        let found = self.prefilter.rules_in(text);
+        let Some(rule) = self.best_of(&found.rules, record) else {
+            // `PULL_RE` cannot match without `pull` or `push`, which are
+            // generic prefilter words: most candidates skip both regexes.
+            let pull_error = found.generic && PULL_RE.is_match(text) && ERROR_RE.is_match(text);
             return if pull_error && !record.level.is_debug() {
                 Verdict::Unclassified
             } else {
@@ -146,10 +149,15 @@ impl Classifier {
     /// The winning rule on a record's message: highest priority, then load
     /// order.
     pub fn best_rule(&self, record: &Record<'_>) -> Option<usize> {
+        self.best_of(&self.prefilter.rules_in(record.message.as_bytes()).rules, record)
+    }
+
+    /// The winning rule among `candidates` (rule indices in load order).
+    fn best_of(&self, candidates: &[usize], record: &Record<'_>) -> Option<usize> {
         let text = record.message.as_bytes();
         let mut context: Option<bool> = None;
         let mut best: Option<usize> = None;
-        for i in self.prefilter.rules_in(text) {
+        for &i in candidates {
             let rule = &self.rules.rules[i];
             let beats = best.is_none_or(|b| rule.priority > self.rules.rules[b].priority);
             if beats && rule.is_match(text) {

@@ -132,7 +132,7 @@ fn scan_cri(
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     let handle = |j: Joined<'_>, out: &mut Summary| {
-        if classifier.prefilter().find(j.text.as_bytes(), 0).is_none() {
+        if !classifier.prefilter().any(j.text.as_bytes()) {
             return;
         }
         let mut rec = format::parse_line(&j.text, ctx);
@@ -186,7 +186,7 @@ fn scan_document(
     let result = match shape {
         Shape::Csv => {
             // Rows whose raw message holds no literal are only counted.
-            let wanted = |m: &[u8]| classifier.prefilter().find(m, 0).is_some();
+            let wanted = |m: &[u8]| classifier.prefilter().any(m);
             // Rows that passed are accounted for directly: `each` would run
             // the prefilter a second time on the same message.
             let mut row = |line: u64, rec: Option<Record<'_>>| {
@@ -201,7 +201,7 @@ fn scan_document(
         _ => {
             let mut each = |line: u64, rec: Record<'_>| {
                 out_lines += 1;
-                if classifier.prefilter().find(rec.message.as_bytes(), 0).is_some() {
+                if classifier.prefilter().any(rec.message.as_bytes()) {
                     account(rec, (i, line), s, out);
                 }
             };

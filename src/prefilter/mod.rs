@@ -23,7 +23,6 @@ mod gram;
 use std::sync::OnceLock;
 
 use aho_corasick::automaton::{Automaton, OverlappingState};
-use aho_corasick::dfa;
 use aho_corasick::nfa::contiguous;
 use aho_corasick::{Input, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
@@ -102,26 +101,36 @@ fn hit_lines(hay: &[u8], out: &mut Vec<usize>, mut next_hit: impl FnMut(usize) -
     }
 }
 
-/// A buffer this large makes the classifier build its DFA.
-const DFA_MIN_BUFFER: usize = 1 << 20;
-
 /// A compiled multi-literal prefilter.
 #[derive(Clone, Debug)]
 pub struct Prefilter {
+    /// Every literal in one automaton, for `find` on small buffers and for
+    /// texts when `text` is `None`.
     ac: contiguous::NFA,
-    /// The same literals as a DFA for `find` and `rules_in` once a large
-    /// buffer shows there will be many candidates: building it takes 13 ms;
-    /// on a 380-byte containerd error message `rules_in` took 1.7 us with
-    /// it and 3.1 us through the `AhoCorasick` wrapper.
-    dfa: OnceLock<Option<dfa::DFA>>,
+    /// Every literal in a gram table, for the literals of one message
+    /// (`rules_in`, `any`); `None` if a literal is shorter than 4 bytes.
+    /// On the 1 GiB bench syslog `rules_in` took 9 % of a one-thread
+    /// profile through an Aho-Corasick DFA (cache misses on a 2.7 MB
+    /// table).
+    text: Option<gram::TextGrams>,
     /// The same literals as a SIMD gram filter for whole buffers, built on
     /// the first large one (`None` inside if a literal is too short for it).
     grams: OnceLock<Option<gram::GramFilter>>,
     /// The literals, for building `grams`.
     lits: Vec<String>,
-    /// For each automaton pattern, the rules (indices) it stands for; empty
-    /// for the generic pull words.
+    /// For each literal, the rules (indices) it stands for.
     owners: Vec<Vec<usize>>,
+    /// For each literal, whether it is one of the generic words.
+    is_generic: Vec<bool>,
+}
+
+/// The literals one text holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    /// The rules any of whose literals occur (sorted, deduplicated).
+    pub rules: Vec<usize>,
+    /// Whether a generic word (`pull`, `push`) occurs.
+    pub generic: bool,
 }
 
 impl Prefilter {
@@ -132,6 +141,7 @@ impl Prefilter {
     ) -> Result<Prefilter, String> {
         let mut lits: Vec<String> = Vec::new();
         let mut owners: Vec<Vec<usize>> = Vec::new();
+        let mut is_generic: Vec<bool> = Vec::new();
         let mut add = |lit: &str, owner: Option<usize>| {
             let lit = lit.to_ascii_lowercase();
             let i = match lits.iter().position(|l| *l == lit) {
@@ -139,13 +149,14 @@ impl Prefilter {
                 None => {
                     lits.push(lit);
                     owners.push(Vec::new());
+                    is_generic.push(false);
                     lits.len() - 1
                 }
             };
-            if let Some(o) = owner {
-                if !owners[i].contains(&o) {
-                    owners[i].push(o);
-                }
+            match owner {
+                Some(o) if !owners[i].contains(&o) => owners[i].push(o),
+                Some(_) => {}
+                None => is_generic[i] = true,
             }
         };
         for (lit, rule) in rule_literals {
@@ -154,8 +165,8 @@ impl Prefilter {
         for g in generic {
             add(g, None);
         }
-        // The automaton for short texts (one line or message: `find`,
-        // `rules_in`): the default kind, cheap to build. Whole buffers go
+        // The automaton for small buffers: the default kind, cheap to
+        // build. Whole buffers go
         // through `grams`: with a few hundred case-insensitive literals the
         // default kind scanned 1 GiB in 9.0 s, a DFA in 3.3 s, a DFA walked
         // in 4 interleaved lanes in 1.5 s and the gram filter in 0.5-0.75 s
@@ -165,33 +176,29 @@ impl Prefilter {
             .match_kind(MatchKind::Standard)
             .build(&lits)
             .map_err(|e| e.to_string())?;
-        Ok(Prefilter { ac, dfa: OnceLock::new(), grams: OnceLock::new(), lits, owners })
+        let text = gram::TextGrams::new(&lits);
+        Ok(Prefilter { ac, text, grams: OnceLock::new(), lits, owners, is_generic })
     }
 
     /// The offset of the first literal hit at or after `start`, if any.
     #[inline]
     pub fn find(&self, haystack: &[u8], start: usize) -> Option<usize> {
         let input = Input::new(haystack).span(start..haystack.len());
-        let found = match self.dfa.get() {
-            Some(Some(dfa)) => dfa.try_find(&input),
-            _ => self.ac.try_find(&input),
-        };
-        found.ok().flatten().map(|m| m.start())
+        self.ac.try_find(&input).ok().flatten().map(|m| m.start())
+    }
+
+    /// Whether any literal occurs in `text` (one message or line).
+    #[inline]
+    pub fn any(&self, text: &[u8]) -> bool {
+        match &self.text {
+            Some(t) => t.any(text),
+            None => self.find(text, 0).is_some(),
+        }
     }
 
     /// Push the start offset of every line of `hay` that contains a literal,
     /// in order. Lines end at `\n`; no literal contains one.
     pub fn candidate_lines(&self, hay: &[u8], out: &mut Vec<usize>) {
-        if hay.len() >= DFA_MIN_BUFFER {
-            self.dfa.get_or_init(|| {
-                dfa::Builder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .start_kind(aho_corasick::StartKind::Unanchored)
-                    .build(&self.lits)
-                    .ok()
-            });
-        }
         let grams = if hay.len() >= GRAMS_MIN_BUFFER {
             self.grams.get_or_init(|| gram::GramFilter::new(&self.lits)).as_ref()
         } else {
@@ -203,28 +210,31 @@ impl Prefilter {
         }
     }
 
-    /// The rules any of whose literals occur in `text` (sorted, deduplicated).
-    pub fn rules_in(&self, text: &[u8]) -> Vec<usize> {
-        let mut out = Vec::new();
-        match self.dfa.get() {
-            Some(Some(dfa)) => self.owners_of_matches(dfa, text, &mut out),
-            _ => self.owners_of_matches(&self.ac, text, &mut out),
+    /// The rules any of whose literals occur in `text`, and whether a
+    /// generic word does.
+    pub fn rules_in(&self, text: &[u8]) -> Found {
+        let mut found = Found::default();
+        let mut add = |lit: usize| {
+            found.generic |= self.is_generic[lit];
+            found.rules.extend_from_slice(&self.owners[lit]);
+        };
+        match &self.text {
+            Some(t) => t.each(text, |lit, _| {
+                add(lit);
+                true
+            }),
+            None => {
+                let input = Input::new(text);
+                let mut state = OverlappingState::start();
+                while let Ok(()) = self.ac.try_find_overlapping(&input, &mut state) {
+                    let Some(m) = state.get_match() else { break };
+                    add(m.pattern().as_usize());
+                }
+            }
         }
-        out.sort_unstable();
-        out.dedup();
-        out
-    }
-
-    /// Push the owners of every literal occurrence in `text`, with a
-    /// concrete automaton type so the search loop is monomorphic (the
-    /// `AhoCorasick` wrapper dispatches every step dynamically).
-    fn owners_of_matches<A: Automaton>(&self, ac: &A, text: &[u8], out: &mut Vec<usize>) {
-        let input = Input::new(text);
-        let mut state = OverlappingState::start();
-        while let Ok(()) = ac.try_find_overlapping(&input, &mut state) {
-            let Some(m) = state.get_match() else { break };
-            out.extend_from_slice(&self.owners[m.pattern().as_usize()]);
-        }
+        found.rules.sort_unstable();
+        found.rules.dedup();
+        found
     }
 
     /// Heap bytes the automaton uses.
@@ -304,19 +314,29 @@ mod tests {
     }
 
     #[test]
-    fn the_dfa_built_for_large_buffers_answers_as_the_nfa_did() {
-        let pf = Prefilter::new([("no such host", 0), ("i/o timeout", 1), ("host", 2)], &["pull"])
-            .unwrap();
-        let texts: [&[u8]; 4] =
-            [b"lookup x: I/O timeout; no such HOST", b"ImagePullBackOff", b"nothing", b""];
-        let before: Vec<_> = texts.iter().map(|t| (pf.rules_in(t), pf.find(t, 0))).collect();
-        assert!(pf.dfa.get().is_none());
-        let mut out = Vec::new();
-        pf.candidate_lines(&vec![b'\n'; DFA_MIN_BUFFER], &mut out);
-        assert!(matches!(pf.dfa.get(), Some(Some(_))));
-        let after: Vec<_> = texts.iter().map(|t| (pf.rules_in(t), pf.find(t, 0))).collect();
-        assert_eq!(before, after);
-        assert_eq!(after[0].0, vec![0, 1, 2]);
+    fn text_grams_answer_as_the_automaton_does() {
+        let lits = [("no such host", 0), ("i/o timeout", 1), ("host", 2), ("pull", 3)];
+        let pf = Prefilter::new(lits, &["pull", "push"]).unwrap();
+        let mut slow = pf.clone();
+        slow.text = None;
+        let texts: [&[u8]; 7] = [
+            b"lookup x: I/O timeout; no such HOST",
+            b"ImagePullBackOff",
+            b"git push",
+            b"nothing",
+            b"",
+            b"hos",
+            b"xhost",
+        ];
+        for t in texts {
+            assert_eq!(pf.rules_in(t), slow.rules_in(t), "{:?}", String::from_utf8_lossy(t));
+            assert_eq!(pf.any(t), slow.any(t));
+        }
+        let all = pf.rules_in(texts[0]);
+        assert_eq!(all, Found { rules: vec![0, 1, 2], generic: false });
+        // `pull` is a rule literal and a generic word at once.
+        assert_eq!(pf.rules_in(texts[1]), Found { rules: vec![3], generic: true });
+        assert_eq!(pf.rules_in(texts[2]), Found { rules: vec![], generic: true });
     }
 
     #[test]
@@ -325,8 +345,8 @@ mod tests {
         let hay = b"aaa\nbbb NO SUCH HOST\nccc";
         assert_eq!(pf.find(hay, 0), Some(8));
         assert_eq!(pf.find(hay, 9), None);
-        assert_eq!(pf.rules_in(b"lookup x: i/o timeout; no such host"), vec![0, 1]);
-        assert_eq!(pf.rules_in(b"ImagePullBackOff"), Vec::<usize>::new());
+        assert_eq!(pf.rules_in(b"lookup x: i/o timeout; no such host").rules, vec![0, 1]);
+        assert_eq!(pf.rules_in(b"ImagePullBackOff"), Found { rules: vec![], generic: true });
         assert!(pf.find(b"ImagePullBackOff", 0).is_some());
     }
 }
