@@ -12,7 +12,7 @@ use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
-use crate::prefilter::Prefilter;
+use crate::prefilter::{Found, Prefilter};
 use crate::record::Record;
 use crate::rules::{CauseKind, RuleSet};
 
@@ -29,6 +29,17 @@ static PULL_RE: LazyLock<Regex> = LazyLock::new(|| {
 static ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i)\b(?:err(?:or)?s?|fail(?:ed|ure|s)?|fatal|denied|unable|cannot|can't|could ?n[o']t|refused|invalid|forbidden|unauthori[sz]ed|time[sd]? ?out|exceeded|rejected|retrying|not found)\b",
+    )
+    .expect("static regex compiles")
+});
+
+/// A necessary condition for [`ERROR_RE`] that holds on raw, still escaped
+/// text: one of these pieces occurs wherever an error word does, whatever
+/// wraps it. No word boundaries (a JSON `\\n` before a word glues an `n`
+/// to it in the raw text) and no apostrophes (`can\\u0027t`).
+static ERROR_PIECES_RE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)err|fail|fatal|denied|unable|can|could|refused|invalid|forbidden|unauthori|time|exceeded|rejected|retrying|found",
     )
     .expect("static regex compiles")
 });
@@ -116,8 +127,15 @@ impl Classifier {
 
     /// Classify one parsed record.
     pub fn classify(&self, record: &Record<'_>) -> Verdict {
+        self.classify_found(record, &self.prefilter.rules_in(record.message.as_bytes()))
+    }
+
+    /// Classify a record given the literals found in its raw text (a line
+    /// before parsing and unescaping holds every literal its message does:
+    /// literals are free of the characters escaping rewrites), so a
+    /// candidate line is searched once.
+    pub fn classify_found(&self, record: &Record<'_>, found: &Found) -> Verdict {
         let text = record.message.as_bytes();
-        let found = self.prefilter.rules_in(text);
         let Some(rule) = self.best_of(&found.rules, record) else {
             // `PULL_RE` cannot match without `pull` or `push`, which are
             // generic prefilter words: most candidates skip both regexes.
@@ -134,6 +152,14 @@ impl Classifier {
             CauseKind::Success => Verdict::Success { rule },
             CauseKind::Benign => Verdict::LookAlike { rule },
         }
+    }
+
+    /// Whether a candidate's raw text (a whole line or a raw CSV row, before
+    /// any parsing or unescaping) can only be [`Verdict::Unrelated`]: it
+    /// holds no rule literal, and no pull word beside an error word. Such
+    /// candidates need no parsing: most `Pulling image` lines are these.
+    pub fn surely_unrelated(&self, raw: &[u8], found: &Found) -> bool {
+        found.rules.is_empty() && !(found.generic && ERROR_PIECES_RE.is_match(raw))
     }
 
     /// Whether a record is about a pull, so that generic network and TLS
@@ -179,5 +205,78 @@ impl Classifier {
         let r = &self.rules.rules[rule];
         r.is_match(record.message.as_bytes())
             && (!r.needs_pull_context || Self::has_pull_context(record))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_pieces_hold_wherever_an_error_word_does() {
+        let words = [
+            "err",
+            "errors",
+            "error",
+            "errs",
+            "fail",
+            "failed",
+            "failure",
+            "fails",
+            "fatal",
+            "denied",
+            "unable",
+            "cannot",
+            "can't",
+            "could not",
+            "couldn't",
+            "refused",
+            "invalid",
+            "forbidden",
+            "unauthorized",
+            "unauthorised",
+            "timeout",
+            "timed out",
+            "time out",
+            "times out",
+            "exceeded",
+            "rejected",
+            "retrying",
+            "not found",
+        ];
+        for w in words {
+            let plain = format!("pull x: {w}");
+            assert!(ERROR_RE.is_match(plain.as_bytes()), "{w} is no error word");
+            // Raw forms: JSON escapes around and inside the word, any case.
+            for raw in [
+                plain.clone(),
+                format!(r#"{{"msg":"pull\n{}"}}"#, w.to_ascii_uppercase()),
+                format!(r#"msg="pull \"{}\"""#, w.replace('\'', r"\u0027")),
+            ] {
+                assert!(ERROR_PIECES_RE.is_match(raw.as_bytes()), "raw {raw}");
+            }
+        }
+    }
+
+    #[test]
+    fn pulling_lines_are_surely_unrelated_and_failures_are_not() {
+        let c = Classifier::new(crate::rules::builtin().unwrap()).unwrap();
+        let unrelated: [&[u8]; 3] = [
+            br#"I1122 kubelet[9]: "Pulling image" image="nginx:1.25""#,
+            b"Started container 'api'",
+            b"git pull origin main: done",
+        ];
+        let unrelated_by = |raw: &[u8]| c.surely_unrelated(raw, &c.prefilter().rules_in(raw));
+        for raw in unrelated {
+            assert!(unrelated_by(raw), "{}", String::from_utf8_lossy(raw));
+        }
+        let not: [&[u8]; 3] = [
+            b"Failed to pull image \"x\": rpc error: no such host",
+            b"Successfully pulled image \"nginx\" in 1s",
+            br#"{"log":"pull\nERROR x"}"#,
+        ];
+        for raw in not {
+            assert!(!unrelated_by(raw), "{}", String::from_utf8_lossy(raw));
+        }
     }
 }

@@ -24,6 +24,7 @@ use crate::classify::{Classifier, Verdict};
 use crate::format::{self, CriJoiner, DocError, Joined, LineContext, Shape};
 use crate::image::{self, ImageRef};
 use crate::input::{self, Input};
+use crate::prefilter::Found;
 use crate::record::Record;
 use crate::summary::{Event, GroupKey, Origin, Position, Summary};
 use crate::time::{Timestamp, YearPolicy};
@@ -80,6 +81,22 @@ pub struct InputScan<'a> {
     pub opts: &'a ScanOptions,
 }
 
+impl InputScan<'_> {
+    /// Account for a candidate whose raw text can only be unrelated (see
+    /// [`Classifier::surely_unrelated`]) without parsing it, and say so.
+    /// With a time window every candidate is parsed, for its time.
+    fn surely_unrelated(&self, raw: &[u8], found: &Found, out: &mut Summary) -> bool {
+        let windowed = self.opts.since.is_some() || self.opts.until.is_some();
+        if windowed || !self.classifier.surely_unrelated(raw, found) {
+            return false;
+        }
+        let counts = &mut out.input_mut(self.input).counts;
+        counts.candidate += 1;
+        counts.benign += 1;
+        true
+    }
+}
+
 /// Scan every input; errors on one input are recorded in its stats and the
 /// others are still scanned.
 pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Summary {
@@ -132,7 +149,9 @@ fn scan_cri(
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     let handle = |j: Joined<'_>, out: &mut Summary| {
-        if !classifier.prefilter().any(j.text.as_bytes()) {
+        let found = classifier.prefilter().rules_in(j.text.as_bytes());
+        let hit = !found.rules.is_empty() || found.generic;
+        if !hit || s.surely_unrelated(j.text.as_bytes(), &found, out) {
             return;
         }
         let mut rec = format::parse_line(&j.text, ctx);
@@ -146,7 +165,7 @@ fn scan_cri(
             fill(&mut rec.namespace, &info.namespace);
             fill(&mut rec.container, &info.container);
         }
-        account(rec, (i, j.line), s, out);
+        account(rec, (i, j.line), Some(&found), s, out);
     };
     loop {
         buf.clear();
@@ -192,7 +211,7 @@ fn scan_document(
             let mut row = |line: u64, rec: Option<Record<'_>>| {
                 out_lines += 1;
                 if let Some(rec) = rec {
-                    account(rec, (i, line), s, out);
+                    account(rec, (i, line), None, s, out);
                 }
             };
             let mut bad_row = |e: DocError| bad.push(e.to_string());
@@ -202,7 +221,7 @@ fn scan_document(
             let mut each = |line: u64, rec: Record<'_>| {
                 out_lines += 1;
                 if classifier.prefilter().any(rec.message.as_bytes()) {
-                    account(rec, (i, line), s, out);
+                    account(rec, (i, line), None, s, out);
                 }
             };
             format::read_json_document(&mut counting, ctx, &mut each)
@@ -377,14 +396,26 @@ fn candidates(chunk: &[u8], classifier: &Classifier) -> Candidates {
 
 /// Parse, classify and account for one candidate line.
 fn scan_line(line: &[u8], line_no: u64, s: &InputScan<'_>, out: &mut Summary) {
+    let found = s.classifier.prefilter().rules_in(line);
+    if s.surely_unrelated(line, &found, out) {
+        return;
+    }
     let text = String::from_utf8_lossy(line);
     let record = format::parse_line(&text, s.ctx);
-    account(record, (s.input, line_no), s, out);
+    account(record, (s.input, line_no), Some(&found), s, out);
 }
 
 /// Account for one candidate record, whatever it was read from: the time
-/// window, classification, line accounting, successes and events.
-pub fn account(record: Record<'_>, at: Position, s: &InputScan<'_>, out: &mut Summary) {
+/// window, classification, line accounting, successes and events. `found`
+/// is what the prefilter found in the record's raw text, if it was
+/// searched already.
+pub fn account(
+    record: Record<'_>,
+    at: Position,
+    found: Option<&Found>,
+    s: &InputScan<'_>,
+    out: &mut Summary,
+) {
     let InputScan { classifier, opts, .. } = *s;
     let counts = &mut out.input_mut(at.0).counts;
     counts.candidate += 1;
@@ -396,7 +427,10 @@ pub fn account(record: Record<'_>, at: Position, s: &InputScan<'_>, out: &mut Su
             return;
         }
     }
-    let verdict = classifier.classify(&record);
+    let verdict = match found {
+        Some(found) => classifier.classify_found(&record, found),
+        None => classifier.classify(&record),
+    };
     match verdict {
         Verdict::Failure { .. } => counts.classified += 1,
         Verdict::Unclassified => counts.unclassified += 1,

@@ -345,7 +345,8 @@ impl TextGrams {
                 for e in self.table.get(g) {
                     let Some(s) = q.checked_add_signed(-(e.off as isize)) else { continue };
                     let lit = &self.lits[e.lit as usize];
-                    let hit = text.get(s..s + lit.len()).is_some_and(|t| t.eq_ignore_ascii_case(lit));
+                    let hit =
+                        text.get(s..s + lit.len()).is_some_and(|t| t.eq_ignore_ascii_case(lit));
                     if hit && !f(e.lit as usize, s) {
                         return;
                     }
@@ -560,7 +561,8 @@ mod tests {
         // `host` lies inside `no such host`: both are reported.
         let lits = ["pull", "no such host", "host", "i/o timeout", ": eof"];
         let t = TextGrams::new(&lits).unwrap();
-        let words = ["Pull", "pu", "ll", "no such", " HOST", "host", "I/O", " timeout", ": EOF", " ", "x"];
+        let words =
+            ["Pull", "pu", "ll", "no such", " HOST", "host", "I/O", " timeout", ": EOF", " ", "x"];
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..500 {
             let mut text = String::new();
