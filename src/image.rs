@@ -359,6 +359,11 @@ pub fn find_image(message: &str) -> Option<Cow<'_, str>> {
     manifest_url_image(message).map(Cow::Owned)
 }
 
+/// Build the static regexes now (see [`crate::classify::warm_up`]).
+pub fn warm_up() {
+    LazyLock::force(&ANCHOR_SET);
+}
+
 /// Which of [`ANCHORS`] occur in a message (quoted anchors ignoring case).
 static ANCHOR_SET: LazyLock<RegexSet> = LazyLock::new(|| {
     let patterns = ANCHORS.iter().map(|&(needle, end)| match end {

@@ -38,11 +38,16 @@ pub struct Plan {
 impl Plan {
     /// Resolve a parsed command line.
     pub fn from_cli(cli: Cli) -> Result<Plan> {
-        let mut set = rules::builtin().context("built-in rules")?;
-        for dir in &cli.rules {
-            rules::load_dir(&mut set, dir).context("bad rule file")?;
-        }
-        let classifier = Classifier::new(set).map_err(anyhow::Error::msg)?;
+        // Two independent start-up costs on two cores: the rule table, and
+        // the static regexes every scan needs.
+        let classifier = std::thread::scope(|scope| {
+            scope.spawn(crate::classify::warm_up);
+            let mut set = rules::builtin().context("built-in rules")?;
+            for dir in &cli.rules {
+                rules::load_dir(&mut set, dir).context("bad rule file")?;
+            }
+            Classifier::new(set).map_err(anyhow::Error::msg)
+        })?;
         let fail_on = ensure_fail_on(&cli.fail_on, &classifier)?;
         let globs = input::Globs::new(&cli.glob).context("--glob: invalid glob")?;
         let paths = if cli.paths.is_empty() {
