@@ -10,9 +10,10 @@
 //! so one chunk and N chunks give the same [`Summary`] (the oracle test in
 //! tests/ relies on this).
 //!
-//! CRI logs are read line by line (partial lines are joined first) and
-//! documents (CSV and JSON exports) record by record; each record goes
-//! through the same [`account`].
+//! CSV exports go the same way, with blocks framed into records by quote
+//! parity instead of newlines (`format::csv_frame`). CRI logs are read line
+//! by line (partial lines are joined first) and JSON documents record by
+//! record; each record goes through the same [`account`].
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
@@ -21,7 +22,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::classify::{Classifier, Verdict};
-use crate::format::{self, CriJoiner, DocError, Joined, LineContext, Shape};
+use crate::format::{self, CriJoiner, CsvHeader, CsvParser, CsvRow, Joined, LineContext, Shape};
 use crate::image::{self, ImageRef};
 use crate::input::{self, Input};
 use crate::prefilter::Found;
@@ -130,7 +131,8 @@ fn scan_input(input: &Input, s: &InputScan<'_>, out: &mut Summary) -> io::Result
     match shape {
         Shape::Lines => scan_reader(&mut r, s, out),
         Shape::Cri => scan_cri(&mut r, path, s, out),
-        Shape::Csv | Shape::JsonDocument => scan_document(&mut r, shape, s, out),
+        Shape::Csv => scan_csv(&mut r, s, out),
+        Shape::JsonDocument => scan_document(&mut r, s, out),
     }
 }
 
@@ -188,55 +190,307 @@ fn scan_cri(
     Ok(())
 }
 
-/// A document (Log Analytics CSV export, JSON array or object): streamed
-/// record by record; each record counts as one line. A malformed CSV row
-/// is an error of the input and reading goes on; a JSON syntax error ends
-/// the input after every complete record before it.
-fn scan_document(
-    r: &mut dyn BufRead,
-    shape: Shape,
-    s: &InputScan<'_>,
-    out: &mut Summary,
-) -> io::Result<()> {
+/// A JSON document (an array or object): streamed record by record; each
+/// record counts as one line. A syntax error ends the input after every
+/// complete record before it.
+fn scan_document(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io::Result<()> {
     let InputScan { input: i, ctx, classifier, .. } = *s;
     let mut counting = CountingReader { inner: r, bytes: 0 };
-    let mut bad: Vec<String> = Vec::new();
     let mut out_lines = 0u64;
-    let result = match shape {
-        Shape::Csv => {
-            // Rows whose raw message holds no literal are only counted.
-            let wanted = |m: &[u8]| classifier.prefilter().any(m);
-            // Rows that passed are accounted for directly: `each` would run
-            // the prefilter a second time on the same message.
-            let mut row = |line: u64, rec: Option<Record<'_>>| {
-                out_lines += 1;
-                if let Some(rec) = rec {
-                    account(rec, (i, line), None, s, out);
-                }
-            };
-            let mut bad_row = |e: DocError| bad.push(e.to_string());
-            format::read_csv_where(&mut counting, ctx, &wanted, &mut row, &mut bad_row)
-        }
-        _ => {
-            let mut each = |line: u64, rec: Record<'_>| {
-                out_lines += 1;
-                if classifier.prefilter().any(rec.message.as_bytes()) {
-                    account(rec, (i, line), None, s, out);
-                }
-            };
-            format::read_json_document(&mut counting, ctx, &mut each)
+    let mut each = |line: u64, rec: Record<'_>| {
+        out_lines += 1;
+        if classifier.prefilter().any(rec.message.as_bytes()) {
+            account(rec, (i, line), None, s, out);
         }
     };
+    let result = format::read_json_document(&mut counting, ctx, &mut each);
     let stats = out.input_mut(i);
     stats.counts.bytes += counting.bytes;
     stats.counts.lines += out_lines;
+    if let Err(e) = result {
+        stats.add_error(e.to_string());
+    }
+    Ok(())
+}
+
+/// A Log Analytics CSV export, read like a line stream: blocks framed into
+/// records by quote parity ([`format::csv_frame`]), the gram filter over
+/// the raw bytes, and only the records holding a hit parsed (by the csv
+/// crate) and classified, in parallel chunks. Every record counts as one
+/// line; a row with the wrong number of fields is an error of the input
+/// when it is parsed (rows without any literal are counted, not checked).
+/// A block whose quoting the framing cannot follow is read, with the rest
+/// of the input, row by row with the csv crate.
+pub fn scan_csv(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io::Result<()> {
+    let opts = s.opts;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut len = 0;
+    // Line and byte offset of `buf[0]` in the input.
+    let (mut line, mut offset) = (1u64, 0u64);
+    let mut header: Option<CsvHeader> = None;
+    let mut block = opts.block_size.min(256 * 1024);
+    loop {
+        let want = block.max(len * 2).max(64 * 1024);
+        block = (block * 2).min(opts.block_size);
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        let mut eof = false;
+        while len < buf.len() {
+            match r.read(&mut buf[len..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let region_end = match memchr::memrchr(b'\n', &buf[..len]) {
+            _ if eof => len,
+            Some(nl) => nl + 1,
+            None => continue,
+        };
+        let Some(h) = &header else {
+            // The header: the first record.
+            // (Blank lines before it are skipped, as the csv crate does.)
+            let framed = format::csv_frame(&buf[..region_end], false);
+            let mut prev = 0;
+            let first = framed.ends.iter().copied().find(|&e| {
+                let blank = matches!(&buf[prev..e], b"\n" | b"\r\n" | b"\r");
+                prev = e;
+                !blank
+            });
+            let Some(end) = first.or(eof.then_some(region_end)) else { continue };
+            match CsvHeader::read(&buf[..end]) {
+                Ok(Some((h, used))) => {
+                    header = Some(h);
+                    line += count_newlines(&buf[..used]);
+                    offset += used as u64;
+                    out.input_mut(s.input).counts.bytes += used as u64;
+                    buf.copy_within(used..len, 0);
+                    len -= used;
+                    if eof && len == 0 {
+                        return Ok(());
+                    }
+                    // Frame what is already read before reading more.
+                    block = 0;
+                    continue;
+                }
+                Ok(None) => return Ok(()),
+                Err(e) => {
+                    out.input_mut(s.input).add_error(e.to_string());
+                    return Ok(());
+                }
+            }
+        };
+        let region = &buf[..region_end];
+        let Some(done) = csv_block(region, eof, (line, offset), h, s, out) else {
+            // Quoting the framing cannot follow: the csv crate reads on.
+            let mut rest = io::Read::chain(&buf[..len], r);
+            csv_rows_by_crate(&mut rest, s, out, |rest, each, bad| {
+                format::read_csv_rows_from(rest, h, (line, offset), each, bad)
+            });
+            return Ok(());
+        };
+        if eof {
+            return Ok(());
+        }
+        line += count_newlines(&buf[..done]);
+        offset += done as u64;
+        buf.copy_within(done..len, 0);
+        len -= done;
+    }
+}
+
+/// A CSV export read row by row with the csv crate, every row parsed:
+/// the reference the framed scan is tested against.
+pub fn scan_csv_by_crate(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) {
+    csv_rows_by_crate(r, s, out, |r, each, bad| format::read_csv_rows(r, each, bad));
+}
+
+/// Account for the rows `read` delivers from `r` (the csv crate's reader),
+/// and for its errors.
+fn csv_rows_by_crate(
+    r: &mut dyn BufRead,
+    s: &InputScan<'_>,
+    out: &mut Summary,
+    read: impl FnOnce(
+        &mut dyn Read,
+        &mut dyn FnMut(u64, CsvRow<'_>),
+        &mut dyn FnMut(format::DocError),
+    ) -> Result<(), format::DocError>,
+) {
+    let mut counting = CountingReader { inner: r, bytes: 0 };
+    let mut bad = Vec::new();
+    let mut lines = 0u64;
+    let result = read(
+        &mut counting,
+        &mut |line, row| {
+            lines += 1;
+            csv_row(line, &row, s, out);
+        },
+        &mut |e| bad.push(e.to_string()),
+    );
+    let stats = out.input_mut(s.input);
+    stats.counts.bytes += counting.bytes;
+    stats.counts.lines += lines + bad.len() as u64;
     for e in bad {
         stats.add_error(e);
     }
     if let Err(e) = result {
         stats.add_error(e.to_string());
     }
-    Ok(())
+}
+
+/// Scan one block of a CSV export that starts at a record start; returns
+/// how many bytes of it were whole records (all of it at `eof`), or `None`
+/// if its quoting does not conform.
+fn csv_block(
+    region: &[u8],
+    eof: bool,
+    (line, offset): (u64, u64),
+    header: &CsvHeader,
+    s: &InputScan<'_>,
+    out: &mut Summary,
+) -> Option<usize> {
+    let chunks = split_chunks(region, s.opts.threads, s.opts.min_chunk);
+    let par = chunks.len() > 1;
+    // Where each chunk starts: its offset, and whether inside quotes.
+    let odd: Vec<bool> = if par {
+        chunks.par_iter().map(|c| format::quotes_odd(c)).collect()
+    } else {
+        chunks.iter().map(|c| format::quotes_odd(c)).collect()
+    };
+    let mut starts = Vec::with_capacity(chunks.len());
+    let (mut at, mut inside) = (0, false);
+    for (c, odd) in chunks.iter().zip(&odd) {
+        starts.push((at, inside));
+        at += c.len();
+        inside ^= odd;
+    }
+    let frame = |(c, &(_, inside)): (&&[u8], &(usize, bool))| {
+        let mut hits = Vec::new();
+        s.classifier.prefilter().candidate_lines(c, &mut hits);
+        (format::csv_frame(c, inside), hits)
+    };
+    let framed: Vec<(format::Framed, Vec<usize>)> = if par {
+        chunks.par_iter().zip(starts.par_iter()).map(frame).collect()
+    } else {
+        chunks.iter().zip(starts.iter()).map(frame).collect()
+    };
+    if framed.iter().any(|(f, _)| f.nonconforming) {
+        return None;
+    }
+    // Every record end in the block and its field count; at the end of
+    // input the last record may lack its line end.
+    let mut ends: Vec<usize> = Vec::new();
+    let mut fields: Vec<u32> = Vec::new();
+    let mut carry = 0;
+    for ((f, _), &(at, _)) in framed.iter().zip(&starts) {
+        ends.extend(f.ends.iter().map(|e| at + e));
+        let first = fields.len();
+        fields.extend(f.commas.iter().map(|c| c + 1));
+        match fields.get_mut(first) {
+            Some(n) => {
+                *n += carry;
+                carry = f.tail_commas;
+            }
+            None => carry += f.tail_commas,
+        }
+    }
+    if eof && ends.last().copied().unwrap_or(0) < region.len() {
+        ends.push(region.len());
+        fields.push(carry + 1);
+    }
+    let done = ends.last().copied().unwrap_or(0);
+    // Rows of the wrong width are errors, whether they hold a hit or not.
+    let blank = |k: usize| {
+        let start = if k == 0 { 0 } else { ends[k - 1] };
+        matches!(&region[start..ends[k]], b"\n" | b"\r\n" | b"\r" | b"")
+    };
+    let width = header.width() as u32;
+    let wrong = |k: usize| fields[k] != width && !blank(k);
+    let mut counted = (0, line);
+    for k in (0..ends.len()).filter(|&k| wrong(k)) {
+        let start = if k == 0 { 0 } else { ends[k - 1] };
+        counted = (start, counted.1 + count_newlines(&region[counted.0..start]));
+        let e = format::DocError {
+            line: counted.1,
+            byte: Some(offset + start as u64),
+            message: format!("row has {} fields, the header has {width}", fields[k]),
+        };
+        out.input_mut(s.input).add_error(e.to_string());
+    }
+    // Each record holding a hit once, with the chunk its start lies in.
+    let mut by_chunk: Vec<Vec<(usize, usize)>> = vec![Vec::new(); chunks.len()];
+    let mut last = usize::MAX;
+    for ((_, hits), &(at, _)) in framed.iter().zip(&starts) {
+        for &h in hits {
+            let k = ends.partition_point(|&e| e <= at + h);
+            if k == ends.len() || k == last || wrong(k) {
+                continue;
+            }
+            last = k;
+            let start = if k == 0 { 0 } else { ends[k - 1] };
+            let c = starts.partition_point(|&(a, _)| a <= start) - 1;
+            by_chunk[c].push((start, ends[k]));
+        }
+    }
+    // Chunk line bases, then the candidate records parsed in parallel: per
+    // chunk, its records holding a hit, its offset and its first line.
+    let mut jobs: Vec<CsvJob> = Vec::with_capacity(chunks.len());
+    let mut acc = line;
+    for ((records, (f, _)), &(at, _)) in by_chunk.into_iter().zip(&framed).zip(&starts) {
+        jobs.push((records, at, acc));
+        acc += f.newlines;
+    }
+    let work = |(records, at, base): &CsvJob| {
+        let mut part = Summary::default();
+        let mut parser = CsvParser::default();
+        let (mut counted_to, mut line) = (*at, *base);
+        let mut bad = Vec::new();
+        for &(start, end) in records {
+            line += count_newlines(&region[counted_to..start]);
+            counted_to = start;
+            let where_ = (line, offset + start as u64);
+            let mut each = |line, row: CsvRow<'_>| csv_row(line, &row, s, &mut part);
+            if let Err(e) = header.row(&region[start..end], where_, &mut parser, &mut each) {
+                bad.push(e.to_string());
+            }
+        }
+        for e in bad {
+            part.input_mut(s.input).add_error(e);
+        }
+        part
+    };
+    let parts: Vec<Summary> =
+        if par { jobs.par_iter().map(work).collect() } else { jobs.iter().map(work).collect() };
+    for p in parts {
+        *out += p;
+    }
+    // Every record is a line, blank ones (which hold no row) aside.
+    let records = (0..ends.len()).filter(|&k| !blank(k)).count() as u64;
+    let stats = &mut out.input_mut(s.input).counts;
+    stats.lines += records;
+    stats.bytes += done as u64;
+    Some(done)
+}
+
+/// One chunk's share of a CSV block: the spans of its records holding a
+/// hit, the chunk's offset in the block, and the line it starts on.
+type CsvJob = (Vec<(usize, usize)>, usize, u64);
+
+/// Account for one CSV row (already counted as a line): a candidate when
+/// its message holds a literal.
+fn csv_row(line: u64, row: &CsvRow<'_>, s: &InputScan<'_>, out: &mut Summary) {
+    let message = row.message();
+    let found = s.classifier.prefilter().rules_in(message);
+    if (found.rules.is_empty() && !found.generic) || s.surely_unrelated(message, &found, out) {
+        return;
+    }
+    row.with_record(s.ctx, |rec| account(rec, (s.input, line), Some(&found), s, out));
 }
 
 /// Counts the bytes a document reader consumed.

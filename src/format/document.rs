@@ -168,28 +168,166 @@ pub fn read_csv(
     each: &mut dyn FnMut(u64, Record<'_>),
     bad: &mut dyn FnMut(DocError),
 ) -> Result<(), DocError> {
-    read_csv_where(
-        r,
-        ctx,
-        &|_| true,
-        &mut |line, rec| {
-            if let Some(rec) = rec {
-                each(line, rec);
-            }
-        },
-        bad,
-    )
+    read_csv_rows(r, &mut |line, row| row.with_record(ctx, |rec| each(line, rec)), bad)
 }
 
-/// [`read_csv`] with a row filter on the raw message field: a row whose
-/// message `wanted` refuses is not parsed at all and reaches `each` as
-/// `None` (so it is still counted). The scanner passes the prefilter here:
-/// most rows of an export are not about pulls.
-pub fn read_csv_where(
+/// The header of a CSV export: which column is which.
+#[derive(Clone, Debug)]
+pub struct CsvHeader {
+    cols: aca::Columns,
+    message_col: usize,
+    width: usize,
+}
+
+impl CsvHeader {
+    /// From the header record's fields; an error if no column holds the
+    /// message.
+    fn new(row: &csv::ByteRecord) -> Result<CsvHeader, DocError> {
+        let names: Vec<String> =
+            row.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        let cols = aca::Columns::from_names(names.iter().map(String::as_str));
+        let Some(message_col) = cols.message() else {
+            return Err(DocError {
+                line: 1,
+                byte: Some(0),
+                message: "the CSV header names no message column (Log_s, Log, Msg, Message)".into(),
+            });
+        };
+        Ok(CsvHeader { cols, message_col, width: row.len() })
+    }
+
+    /// How many fields every row must have.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Read the header record at the start of `buf`, which holds it whole;
+    /// the header and the offset just past it. `Ok(None)` for an input
+    /// without any record.
+    pub fn read(buf: &[u8]) -> Result<Option<(CsvHeader, usize)>, DocError> {
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(buf);
+        let mut row = csv::ByteRecord::new();
+        if !next_row(&mut rdr, &mut row, (1, 0))? {
+            return Ok(None);
+        }
+        let end = rdr.position().byte() as usize;
+        // The reader stops before the `\n` of a CRLF.
+        let end = if buf.get(end) == Some(&b'\n') { end + 1 } else { end };
+        Ok(Some((CsvHeader::new(&row)?, end)))
+    }
+
+    /// Parse one record (`bytes` holds it whole, line end included) and
+    /// hand it to `each`; a record with the wrong number of fields is an
+    /// error at `at` (line, byte). A blank record is no row at all.
+    pub fn row(
+        &self,
+        bytes: &[u8],
+        at: (u64, u64),
+        parser: &mut CsvParser,
+        each: &mut dyn FnMut(u64, CsvRow<'_>),
+    ) -> Result<(), DocError> {
+        if parser.parse(bytes) {
+            self.deliver(&parser.record, at, each)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn deliver(
+        &self,
+        row: &csv::ByteRecord,
+        (line, byte): (u64, u64),
+        each: &mut dyn FnMut(u64, CsvRow<'_>),
+    ) -> Result<(), DocError> {
+        if row.len() != self.width {
+            return Err(DocError {
+                line,
+                byte: Some(byte),
+                message: format!("row has {} fields, the header has {}", row.len(), self.width),
+            });
+        }
+        each(line, CsvRow { header: self, row });
+        Ok(())
+    }
+}
+
+/// Parses single CSV records with buffers kept from one to the next.
+#[derive(Debug)]
+pub struct CsvParser {
+    core: csv_core::Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    record: csv::ByteRecord,
+}
+
+impl Default for CsvParser {
+    fn default() -> CsvParser {
+        CsvParser {
+            core: csv_core::Reader::new(),
+            out: Vec::new(),
+            ends: Vec::new(),
+            record: csv::ByteRecord::new(),
+        }
+    }
+}
+
+impl CsvParser {
+    /// Parse the one record `bytes` holds into `self.record`; `false` for
+    /// a blank record (the csv crate skips those too).
+    fn parse(&mut self, bytes: &[u8]) -> bool {
+        self.core.reset();
+        self.record.clear();
+        // Unquoting only shrinks a record, and it has at most one field
+        // more than it has bytes.
+        self.out.resize(bytes.len().max(1), 0);
+        self.ends.resize(bytes.len() + 1, 0);
+        let (res, _, _, fields) = self.core.read_record(bytes, &mut self.out, &mut self.ends);
+        if !matches!(res, csv_core::ReadRecordResult::Record) {
+            // No line end after the record (the last one of the input, or
+            // an unterminated quote): the end of input ends it, which the
+            // crate's reader handles.
+            let mut rdr =
+                csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+            return rdr.read_byte_record(&mut self.record).unwrap_or(false);
+        }
+        let mut start = 0;
+        for &end in &self.ends[..fields] {
+            self.record.push_field(&self.out[start..end]);
+            start = end;
+        }
+        true
+    }
+}
+
+/// One data row of a CSV export, not yet turned into a record.
+pub struct CsvRow<'r> {
+    header: &'r CsvHeader,
+    row: &'r csv::ByteRecord,
+}
+
+impl<'r> CsvRow<'r> {
+    /// The raw message field (unescaped CSV, not yet decoded).
+    pub fn message(&self) -> &'r [u8] {
+        self.row.get(self.header.message_col).unwrap_or_default()
+    }
+
+    /// The row as a record (envelope `AcaCsv`, the message through the
+    /// payload parsers), handed to `f`.
+    pub fn with_record<T>(&self, ctx: &LineContext, f: impl FnOnce(Record<'_>) -> T) -> T {
+        let get = |i: usize| self.row.get(i).map(String::from_utf8_lossy);
+        let outer = self.header.cols.outer(Envelope::AcaCsv, get);
+        let message = get(self.header.message_col).unwrap_or_default();
+        f(wrap(outer, &message, ctx, 0))
+    }
+}
+
+/// [`read_csv`] one row at a time before the record is built: `each`
+/// decides from the raw message whether a row is worth a record (the
+/// scanner skips most rows of an export that way). Every row with the
+/// header's width reaches `each`; the others go to `bad`.
+pub fn read_csv_rows(
     r: &mut dyn Read,
-    ctx: &LineContext,
-    wanted: &dyn Fn(&[u8]) -> bool,
-    each: &mut dyn FnMut(u64, Option<Record<'_>>),
+    each: &mut dyn FnMut(u64, CsvRow<'_>),
     bad: &mut dyn FnMut(DocError),
 ) -> Result<(), DocError> {
     let starts = Rc::new(RefCell::new(VecDeque::new()));
@@ -197,49 +335,62 @@ pub fn read_csv_where(
         LineStarts { inner: r, offset: 0, line: 1, at_start: true, starts: Rc::clone(&starts) };
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(lines);
     let mut row = csv::ByteRecord::new();
-    if !next_row(&mut rdr, &mut row)? {
+    if !next_row(&mut rdr, &mut row, (1, 0))? {
         return Ok(());
     }
-    let names: Vec<String> = row.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
-    let cols = aca::Columns::from_names(names.iter().map(String::as_str));
-    let Some(message_col) = cols.message() else {
-        return Err(DocError {
-            line: 1,
-            byte: Some(0),
-            message: "the CSV header names no message column (Log_s, Log, Msg, Message)".into(),
-        });
-    };
-    let width = row.len();
-    while next_row(&mut rdr, &mut row)? {
-        let (line, byte) = row_start(&row, &starts);
-        if row.len() != width {
-            bad(DocError {
-                line,
-                byte: Some(byte),
-                message: format!("row has {} fields, the header has {width}", row.len()),
-            });
-            continue;
+    let header = CsvHeader::new(&row)?;
+    read_csv_body(&mut rdr, &header, &starts, (1, 0), each, bad)
+}
+
+/// Continue reading rows after the header with the csv crate: the
+/// scanner's fallback for a block its record framing cannot read (see
+/// [`super::csv_frame`]). `r` starts at a record start on line `line`,
+/// `offset` bytes into the input.
+pub fn read_csv_rows_from(
+    r: &mut dyn Read,
+    header: &CsvHeader,
+    (line, offset): (u64, u64),
+    each: &mut dyn FnMut(u64, CsvRow<'_>),
+    bad: &mut dyn FnMut(DocError),
+) -> Result<(), DocError> {
+    let starts = Rc::new(RefCell::new(VecDeque::new()));
+    let lines = LineStarts { inner: r, offset, line, at_start: true, starts: Rc::clone(&starts) };
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(lines);
+    read_csv_body(&mut rdr, header, &starts, (line, offset), each, bad)
+}
+
+fn read_csv_body<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    header: &CsvHeader,
+    starts: &RefCell<VecDeque<LineStart>>,
+    base: (u64, u64),
+    each: &mut dyn FnMut(u64, CsvRow<'_>),
+    bad: &mut dyn FnMut(DocError),
+) -> Result<(), DocError> {
+    let mut row = csv::ByteRecord::new();
+    while next_row(rdr, &mut row, base)? {
+        let at = row_start(&row, starts, base);
+        if let Err(e) = header.deliver(&row, at, each) {
+            bad(e);
         }
-        if !wanted(row.get(message_col).unwrap_or_default()) {
-            each(line, None);
-            continue;
-        }
-        let get = |i: usize| row.get(i).map(String::from_utf8_lossy);
-        let outer = cols.outer(Envelope::AcaCsv, get);
-        let message = get(message_col).unwrap_or_default();
-        each(line, Some(wrap(outer, &message, ctx, 0)));
     }
     Ok(())
 }
 
-/// Read the next CSV record; `Ok(false)` at the end.
+/// Read the next CSV record; `Ok(false)` at the end. The reader started
+/// on line `base.0`, `base.1` bytes into the input.
 fn next_row<R: Read>(
     rdr: &mut csv::Reader<R>,
     row: &mut csv::ByteRecord,
+    base: (u64, u64),
 ) -> Result<bool, DocError> {
     rdr.read_byte_record(row).map_err(|e| {
         let pos = e.position().cloned().unwrap_or_else(|| rdr.position().clone());
-        DocError { line: pos.line(), byte: Some(pos.byte()), message: e.to_string() }
+        DocError {
+            line: pos.line() + base.0 - 1,
+            byte: Some(pos.byte() + base.1),
+            message: e.to_string(),
+        }
     })
 }
 
@@ -254,15 +405,20 @@ type LineStart = (u64, u64, bool);
 /// of a CRLF: the row itself starts on the first non-blank line at or after
 /// that byte. Line starts already passed are dropped, so the queue holds
 /// only what the csv reader has buffered ahead.
-fn row_start(row: &csv::ByteRecord, starts: &RefCell<VecDeque<LineStart>>) -> (u64, u64) {
+fn row_start(
+    row: &csv::ByteRecord,
+    starts: &RefCell<VecDeque<LineStart>>,
+    base: (u64, u64),
+) -> (u64, u64) {
     let Some(pos) = row.position() else { return (0, 0) };
+    let at = pos.byte() + base.1;
     let mut starts = starts.borrow_mut();
-    while starts.front().is_some_and(|&(offset, _, blank)| offset < pos.byte() || blank) {
+    while starts.front().is_some_and(|&(offset, _, blank)| offset < at || blank) {
         starts.pop_front();
     }
     match starts.front() {
         Some(&(offset, line, _)) => (line, offset),
-        None => (pos.line(), pos.byte()),
+        None => (pos.line() + base.0 - 1, at),
     }
 }
 

@@ -29,6 +29,9 @@
 
 mod aca;
 mod cri;
+// SSE2 compares for the record framing; every unsafe block states its invariant.
+#[allow(unsafe_code)]
+mod csv_frame;
 mod docker_cli;
 mod document;
 mod events;
@@ -41,8 +44,10 @@ mod unescape;
 use std::borrow::Cow;
 
 pub use cri::{path_info, CriJoiner, Joined, PathInfo, Pushed, MAX_JOINED};
+pub use csv_frame::{frame as csv_frame, quotes_odd, Framed};
 pub use document::{
-    read_csv, read_csv_where, read_json_document, sniff, DocError, Shape, SNIFF_LEN,
+    read_csv, read_csv_rows, read_csv_rows_from, read_json_document, sniff, CsvHeader, CsvParser,
+    CsvRow, DocError, Shape, SNIFF_LEN,
 };
 pub use json::record_from_json;
 pub use unescape::unescape;
