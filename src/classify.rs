@@ -193,20 +193,17 @@ impl Classifier {
     fn best_of(&self, candidates: &[usize], record: &Record<'_>) -> Option<usize> {
         let text = record.message.as_bytes();
         let mut context: Option<bool> = None;
-        let mut best: Option<usize> = None;
-        for &i in candidates {
+        // Highest priority first, then load order: the first rule that
+        // applies wins, and the regexes of the rules it beats (the generic
+        // wrappers of a specific error, mostly) never run.
+        let mut order: Vec<usize> = candidates.to_vec();
+        order.sort_by_key(|&i| (std::cmp::Reverse(self.rules.rules[i].priority), i));
+        order.into_iter().find(|&i| {
             let rule = &self.rules.rules[i];
-            let beats = best.is_none_or(|b| rule.priority > self.rules.rules[b].priority);
-            if beats && rule.is_match(text) {
-                if rule.needs_pull_context
-                    && !*context.get_or_insert_with(|| Self::has_pull_context(record))
-                {
-                    continue;
-                }
-                best = Some(i);
-            }
-        }
-        best
+            rule.is_match(text)
+                && (!rule.needs_pull_context
+                    || *context.get_or_insert_with(|| Self::has_pull_context(record)))
+        })
     }
 
     /// Whether one rule matches a record as the classifier applies it: its
