@@ -16,7 +16,7 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use memchr::memchr2;
-use regex::RegexSet;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 /// The kind of registry a host belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -332,10 +332,14 @@ const ANCHORS: &[(&str, End)] = &[
 /// (`https://HOST/v2/REPO/manifests/REF`) yields `HOST/REPO:REF` (or
 /// `@REF` for a digest). Values with whitespace are never returned.
 pub fn find_image(message: &str) -> Option<Cow<'_, str>> {
-    // One pass tells which anchors occur at all; most lines have none.
-    let present = ANCHOR_SET.matches(message);
+    // One pass tells which anchors occur at all (ignoring case, a superset
+    // for the exact ones, which `find` then checks); most lines have none.
+    let mut present = [false; ANCHORS.len()];
+    for m in ANCHOR_SET.find_overlapping_iter(message) {
+        present[m.pattern().as_usize()] = true;
+    }
     for (i, &(needle, end)) in ANCHORS.iter().enumerate() {
-        if !present.matched(i) {
+        if !present[i] {
             continue;
         }
         let quoted = matches!(end, End::Quoted(_));
@@ -364,13 +368,16 @@ pub fn warm_up() {
     LazyLock::force(&ANCHOR_SET);
 }
 
-/// Which of [`ANCHORS`] occur in a message (quoted anchors ignoring case).
-static ANCHOR_SET: LazyLock<RegexSet> = LazyLock::new(|| {
-    let patterns = ANCHORS.iter().map(|&(needle, end)| match end {
-        End::Quoted(_) => format!("(?i){}", regex::escape(needle)),
-        _ => regex::escape(needle),
-    });
-    RegexSet::new(patterns).expect("anchor literals are valid patterns")
+/// Which of [`ANCHORS`] occur in a message, ignoring ASCII case. A DFA:
+/// the anchors are few, so its table stays small, and it is searched on
+/// every reported line (as a `RegexSet` it took 12 % of the instructions
+/// of a scan of the 5 % bench syslog).
+static ANCHOR_SET: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(ANCHORS.iter().map(|&(needle, _)| needle))
+        .expect("anchor literals build an automaton")
 });
 
 /// The registry host a message talks to, for lines that name no image:
