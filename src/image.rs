@@ -15,8 +15,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::LazyLock;
 
-use memchr::memchr2;
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use memchr::memchr2;
 
 /// The kind of registry a host belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

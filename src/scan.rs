@@ -25,7 +25,7 @@ use crate::classify::{Classifier, Verdict};
 use crate::format::{self, CriJoiner, CsvHeader, CsvParser, CsvRow, Joined, LineContext, Shape};
 use crate::image::{self, ImageRef};
 use crate::input::{self, Input};
-use crate::prefilter::Found;
+use crate::prefilter::{Found, Tuned, TUNE_MIN_BUFFER};
 use crate::record::Record;
 use crate::summary::{Event, GroupKey, Origin, Position, Summary};
 use crate::time::{Timestamp, YearPolicy};
@@ -229,6 +229,7 @@ pub fn scan_csv(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io
     let (mut line, mut offset) = (1u64, 0u64);
     let mut header: Option<CsvHeader> = None;
     let mut block = opts.block_size.min(256 * 1024);
+    let mut tuned: Option<Tuned> = None;
     loop {
         let want = block.max(len * 2).max(64 * 1024);
         block = (block * 2).min(opts.block_size);
@@ -286,7 +287,11 @@ pub fn scan_csv(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io
             }
         };
         let region = &buf[..region_end];
-        let Some(done) = csv_block(region, eof, (line, offset), h, s, out) else {
+        if tuned.is_none() && region.len() >= TUNE_MIN_BUFFER {
+            tuned = Some(s.classifier.prefilter().tuned_for(region));
+        }
+        let at = (line, offset);
+        let Some(done) = csv_block(region, eof, at, tuned.as_ref(), h, s, out) else {
             // Quoting the framing cannot follow: the csv crate reads on.
             let mut rest = io::Read::chain(&buf[..len], r);
             csv_rows_by_crate(&mut rest, s, out, |rest, each, bad| {
@@ -351,6 +356,7 @@ fn csv_block(
     region: &[u8],
     eof: bool,
     (line, offset): (u64, u64),
+    tuned: Option<&Tuned>,
     header: &CsvHeader,
     s: &InputScan<'_>,
     out: &mut Summary,
@@ -372,7 +378,10 @@ fn csv_block(
     }
     let frame = |(c, &(_, inside)): (&&[u8], &(usize, bool))| {
         let mut hits = Vec::new();
-        s.classifier.prefilter().candidate_lines(c, &mut hits);
+        match tuned {
+            Some(t) => s.classifier.prefilter().candidate_lines_with(t, c, &mut hits),
+            None => s.classifier.prefilter().candidate_lines(c, &mut hits),
+        }
         (format::csv_frame(c, inside), hits)
     };
     let framed: Vec<(format::Framed, Vec<usize>)> = if par {
@@ -519,6 +528,8 @@ pub fn scan_reader(reader: &mut dyn Read, s: &InputScan<'_>, out: &mut Summary) 
     // Blocks start small and double up to the block size, so a small input
     // does not pay for zeroing a 16 MiB buffer.
     let mut block = opts.block_size.min(256 * 1024);
+    // The gram filter's grams, tuned to the first large block and kept.
+    let mut tuned: Option<Tuned> = None;
     loop {
         // Grow geometrically when one line outlasts the block.
         let want = block.max(len * 2).max(64 * 1024);
@@ -537,19 +548,22 @@ pub fn scan_reader(reader: &mut dyn Read, s: &InputScan<'_>, out: &mut Summary) 
                 Ok(n) => len += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    scan_block(&buf[..len], lines_before, s, out);
+                    scan_block(&buf[..len], lines_before, tuned.as_ref(), s, out);
                     return Err(e);
                 }
             }
         }
+        if tuned.is_none() && len >= TUNE_MIN_BUFFER {
+            tuned = Some(s.classifier.prefilter().tuned_for(&buf[..len]));
+        }
         if eof {
-            scan_block(&buf[..len], lines_before, s, out);
+            scan_block(&buf[..len], lines_before, tuned.as_ref(), s, out);
             return Ok(());
         }
         // Scan up to the last newline; carry the partial line over. A block
         // without any newline grows until the line ends.
         let Some(nl) = memchr::memrchr(b'\n', &buf[..len]) else { continue };
-        lines_before += scan_block(&buf[..=nl], lines_before, s, out);
+        lines_before += scan_block(&buf[..=nl], lines_before, tuned.as_ref(), s, out);
         buf.copy_within(nl + 1..len, 0);
         len -= nl + 1;
     }
@@ -557,15 +571,21 @@ pub fn scan_reader(reader: &mut dyn Read, s: &InputScan<'_>, out: &mut Summary) 
 
 /// Scan a block that holds whole lines (the last may lack its newline at
 /// EOF); returns the number of newlines in it.
-fn scan_block(block: &[u8], lines_before: u64, s: &InputScan<'_>, out: &mut Summary) -> u64 {
+fn scan_block(
+    block: &[u8],
+    lines_before: u64,
+    tuned: Option<&Tuned>,
+    s: &InputScan<'_>,
+    out: &mut Summary,
+) -> u64 {
     let chunks = split_chunks(block, s.opts.threads, s.opts.min_chunk);
     // Two parallel passes: find each chunk's candidate lines (numbered
     // within the chunk, counting its newlines once), then, with every
     // chunk's first line number known, parse and classify them.
     let found: Vec<Candidates> = if chunks.len() > 1 {
-        chunks.par_iter().map(|c| candidates(c, s.classifier)).collect()
+        chunks.par_iter().map(|c| candidates(c, tuned, s.classifier)).collect()
     } else {
-        chunks.iter().map(|c| candidates(c, s.classifier)).collect()
+        chunks.iter().map(|c| candidates(c, tuned, s.classifier)).collect()
     };
     let mut bases = Vec::with_capacity(chunks.len());
     let mut acc = lines_before;
@@ -634,9 +654,12 @@ struct Candidates {
 }
 
 /// The candidate lines of one chunk of whole lines, numbered within it.
-fn candidates(chunk: &[u8], classifier: &Classifier) -> Candidates {
+fn candidates(chunk: &[u8], tuned: Option<&Tuned>, classifier: &Classifier) -> Candidates {
     let mut starts = Vec::new();
-    classifier.prefilter().candidate_lines(chunk, &mut starts);
+    match tuned {
+        Some(t) => classifier.prefilter().candidate_lines_with(t, chunk, &mut starts),
+        None => classifier.prefilter().candidate_lines(chunk, &mut starts),
+    }
     let mut lines = Vec::with_capacity(starts.len());
     let (mut newlines, mut counted_to) = (0, 0);
     for start in starts {

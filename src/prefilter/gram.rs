@@ -143,11 +143,15 @@ impl GramTable {
 }
 
 /// Buffers at least this long get grams chosen for their own text.
-const TUNE_MIN_BUFFER: usize = 1 << 20;
+pub const TUNE_MIN_BUFFER: usize = 1 << 20;
 /// The text sampled to tune: this many slices of [`SAMPLE_SLICE`] bytes,
 /// spread over the buffer.
 const SAMPLE_SLICES: usize = 4;
 const SAMPLE_SLICE: usize = 16 << 10;
+
+/// A choice of grams for one input (see [`GramFilter::tuned_for`]).
+#[derive(Clone, Debug)]
+pub struct Tuned(Option<GramTable>);
 
 /// The compiled filter.
 #[derive(Clone, Debug)]
@@ -193,13 +197,22 @@ impl GramFilter {
     /// Push the start offset of every line of `hay` that contains a
     /// literal, in order. Lines end at `\n`; no literal contains one.
     pub fn candidate_lines(&self, hay: &[u8], out: &mut Vec<usize>) {
-        let tuned;
-        let table = if hay.len() >= TUNE_MIN_BUFFER {
-            tuned = self.tune(hay);
-            &tuned
-        } else {
-            &self.fixed
-        };
+        let tuned = self.tuned_for(hay);
+        self.candidate_lines_with(&tuned, hay, out);
+    }
+
+    /// Grams for `sample` and text like it: tuned to it when it is large
+    /// enough to tell, else the fixed choice. Any choice finds the same
+    /// lines; a good one finds them faster.
+    pub fn tuned_for(&self, sample: &[u8]) -> Tuned {
+        Tuned(if sample.len() >= TUNE_MIN_BUFFER { Some(self.tune(sample)) } else { None })
+    }
+
+    /// [`GramFilter::candidate_lines`] with grams chosen beforehand (the
+    /// scanner tunes once per input, not once per chunk: tuning reads
+    /// 64 KiB, and a GiB has over a hundred chunks).
+    pub fn candidate_lines_with(&self, tuned: &Tuned, hay: &[u8], out: &mut Vec<usize>) {
+        let table = tuned.0.as_ref().unwrap_or(&self.fixed);
         super::hit_lines(hay, out, |from| self.next_hit(table, hay, from));
     }
 

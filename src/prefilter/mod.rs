@@ -124,6 +124,13 @@ pub struct Prefilter {
     is_generic: Vec<bool>,
 }
 
+/// Samples at least this large get grams tuned to them.
+pub use gram::TUNE_MIN_BUFFER;
+
+/// A choice of grams for one input ([`Prefilter::tuned_for`]).
+#[derive(Clone, Debug)]
+pub struct Tuned(Option<gram::Tuned>);
+
 /// The literals one text holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Found {
@@ -199,15 +206,35 @@ impl Prefilter {
     /// Push the start offset of every line of `hay` that contains a literal,
     /// in order. Lines end at `\n`; no literal contains one.
     pub fn candidate_lines(&self, hay: &[u8], out: &mut Vec<usize>) {
-        let grams = if hay.len() >= GRAMS_MIN_BUFFER {
-            self.grams.get_or_init(|| gram::GramFilter::new(&self.lits)).as_ref()
-        } else {
-            None
-        };
-        match grams {
-            Some(grams) => grams.candidate_lines(hay, out),
-            None => hit_lines(hay, out, |from| self.find(hay, from)),
+        let tuned = self.tuned_for(hay);
+        self.candidate_lines_with(&tuned, hay, out);
+    }
+
+    /// A choice of the gram filter's grams for `sample` and the text of
+    /// the same input that follows it (see [`gram::GramFilter::tuned_for`]).
+    pub fn tuned_for(&self, sample: &[u8]) -> Tuned {
+        match self.grams(sample.len()) {
+            Some(g) => Tuned(Some(g.tuned_for(sample))),
+            None => Tuned(None),
         }
+    }
+
+    /// [`Prefilter::candidate_lines`] with grams chosen beforehand.
+    pub fn candidate_lines_with(&self, tuned: &Tuned, hay: &[u8], out: &mut Vec<usize>) {
+        match (self.grams(hay.len()), &tuned.0) {
+            (Some(grams), Some(t)) => grams.candidate_lines_with(t, hay, out),
+            (Some(grams), None) => grams.candidate_lines(hay, out),
+            (None, _) => hit_lines(hay, out, |from| self.find(hay, from)),
+        }
+    }
+
+    /// The gram filter, for a buffer of `len` bytes; `None` for small ones
+    /// (the automaton is enough) or if a literal is too short for it.
+    fn grams(&self, len: usize) -> Option<&gram::GramFilter> {
+        if len < GRAMS_MIN_BUFFER {
+            return None;
+        }
+        self.grams.get_or_init(|| gram::GramFilter::new(&self.lits)).as_ref()
     }
 
     /// The rules any of whose literals occur in `text`, and whether a
