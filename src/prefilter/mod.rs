@@ -104,9 +104,10 @@ fn hit_lines(hay: &[u8], out: &mut Vec<usize>, mut next_hit: impl FnMut(usize) -
 /// A compiled multi-literal prefilter.
 #[derive(Clone, Debug)]
 pub struct Prefilter {
-    /// Every literal in one automaton, for `find` on small buffers and for
-    /// texts when `text` is `None`.
-    ac: contiguous::NFA,
+    /// Every literal in one automaton, built only when `text` is `None` (a
+    /// literal shorter than 4 bytes): building it for the builtin table
+    /// was a tenth of the instructions of a whole run on a 200 KB log.
+    ac: Option<contiguous::NFA>,
     /// Every literal in a gram table, for the literals of one message
     /// (`rules_in`, `any`); `None` if a literal is shorter than 4 bytes.
     /// On the 1 GiB bench syslog `rules_in` took 9 % of a one-thread
@@ -172,35 +173,47 @@ impl Prefilter {
         for g in generic {
             add(g, None);
         }
-        // The automaton for small buffers: the default kind, cheap to
-        // build. Whole buffers go
-        // through `grams`: with a few hundred case-insensitive literals the
-        // default kind scanned 1 GiB in 9.0 s, a DFA in 3.3 s, a DFA walked
-        // in 4 interleaved lanes in 1.5 s and the gram filter in 0.5-0.75 s
-        // (one core; 1.4-2.0 GB/s in repeated runs on a noisy machine).
-        let ac = contiguous::Builder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&lits)
-            .map_err(|e| e.to_string())?;
+        // Whole buffers go through `grams`: with a few hundred
+        // case-insensitive literals an Aho-Corasick NFA scanned 1 GiB in
+        // 9.0 s, a DFA in 3.3 s, a DFA walked in 4 interleaved lanes in
+        // 1.5 s and the gram filter in 0.5-0.75 s (one core; 1.4-2.0 GB/s
+        // in repeated runs on a noisy machine). Texts and small buffers go
+        // through `text`, or the automaton if a literal is too short.
         let text = gram::TextGrams::new(&lits);
+        let ac = match text {
+            Some(_) => None,
+            None => Some(
+                contiguous::Builder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&lits)
+                    .map_err(|e| e.to_string())?,
+            ),
+        };
         Ok(Prefilter { ac, text, grams: OnceLock::new(), lits, owners, is_generic })
     }
 
-    /// The offset of the first literal hit at or after `start`, if any.
+    /// The offset of a literal hit at or after `start`, if any: one in the
+    /// first line (after `start`) that holds any.
     #[inline]
     pub fn find(&self, haystack: &[u8], start: usize) -> Option<usize> {
+        if let Some(t) = &self.text {
+            let mut first = None;
+            t.each(&haystack[start.min(haystack.len())..], |_, at| {
+                first = Some(start + at);
+                false
+            });
+            return first;
+        }
+        let ac = self.ac.as_ref()?;
         let input = Input::new(haystack).span(start..haystack.len());
-        self.ac.try_find(&input).ok().flatten().map(|m| m.start())
+        ac.try_find(&input).ok().flatten().map(|m| m.start())
     }
 
     /// Whether any literal occurs in `text` (one message or line).
     #[inline]
     pub fn any(&self, text: &[u8]) -> bool {
-        match &self.text {
-            Some(t) => t.any(text),
-            None => self.find(text, 0).is_some(),
-        }
+        self.find(text, 0).is_some()
     }
 
     /// Push the start offset of every line of `hay` that contains a literal,
@@ -251,9 +264,10 @@ impl Prefilter {
                 true
             }),
             None => {
+                let Some(ac) = &self.ac else { return found };
                 let input = Input::new(text);
                 let mut state = OverlappingState::start();
-                while let Ok(()) = self.ac.try_find_overlapping(&input, &mut state) {
+                while let Ok(()) = ac.try_find_overlapping(&input, &mut state) {
                     let Some(m) = state.get_match() else { break };
                     add(m.pattern().as_usize());
                 }
@@ -264,9 +278,9 @@ impl Prefilter {
         found
     }
 
-    /// Heap bytes the automaton uses.
+    /// Heap bytes the automaton uses, if it was built.
     pub fn memory_usage(&self) -> usize {
-        self.ac.memory_usage()
+        self.ac.as_ref().map_or(0, |ac| ac.memory_usage())
     }
 
     /// How many literals the automaton holds.
@@ -346,6 +360,12 @@ mod tests {
         let pf = Prefilter::new(lits, &["pull", "push"]).unwrap();
         let mut slow = pf.clone();
         slow.text = None;
+        slow.ac = Some(
+            contiguous::Builder::new()
+                .ascii_case_insensitive(true)
+                .build(&slow.lits)
+                .unwrap(),
+        );
         let texts: [&[u8]; 7] = [
             b"lookup x: I/O timeout; no such HOST",
             b"ImagePullBackOff",
