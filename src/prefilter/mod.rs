@@ -361,10 +361,7 @@ mod tests {
         let mut slow = pf.clone();
         slow.text = None;
         slow.ac = Some(
-            contiguous::Builder::new()
-                .ascii_case_insensitive(true)
-                .build(&slow.lits)
-                .unwrap(),
+            contiguous::Builder::new().ascii_case_insensitive(true).build(&slow.lits).unwrap(),
         );
         let texts: [&[u8]; 7] = [
             b"lookup x: I/O timeout; no such HOST",

@@ -262,14 +262,21 @@ impl RuleSet {
 
     /// Add only the `[[causes]]` of one file's text.
     pub fn add_causes(&mut self, origin: &str, text: &str) -> Result<(), RuleError> {
-        let file = parse_file(origin, text)?;
+        self.add_parsed_causes(origin, parse_file(origin, text)?.causes)
+    }
+
+    fn add_parsed_causes(
+        &mut self,
+        origin: &str,
+        causes: Vec<CauseSyntax>,
+    ) -> Result<(), RuleError> {
         let err = |id: &str, message: String| RuleError {
             file: origin.into(),
             rule: Some(id.into()),
             pattern: None,
             message,
         };
-        for c in file.causes {
+        for c in causes {
             if let Some(prev) = self.cause(&c.id) {
                 let m = format!("duplicate cause id (first defined in {})", prev.origin);
                 return Err(err(&c.id, m));
@@ -307,7 +314,16 @@ impl RuleSet {
         text: &str,
         eager: bool,
     ) -> Result<(), RuleError> {
-        for r in parse_file(origin, text)?.rules {
+        self.add_parsed_rules(origin, parse_file(origin, text)?.rules, eager)
+    }
+
+    fn add_parsed_rules(
+        &mut self,
+        origin: &str,
+        rules: Vec<RuleSyntax>,
+        eager: bool,
+    ) -> Result<(), RuleError> {
+        for r in rules {
             let rule = self.compile_rule(origin, r, eager)?;
             self.rules.push(rule);
         }
