@@ -222,32 +222,15 @@ fn scan_document(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> i
 /// A block whose quoting the framing cannot follow is read, with the rest
 /// of the input, row by row with the csv crate.
 pub fn scan_csv(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io::Result<()> {
-    let opts = s.opts;
-    let mut buf: Vec<u8> = Vec::new();
-    let mut len = 0;
-    // Line and byte offset of `buf[0]` in the input.
+    let mut blocks = Blocks::new(s.opts.block_size);
+    // Line and byte offset of the buffer's first byte in the input.
     let (mut line, mut offset) = (1u64, 0u64);
     let mut header: Option<CsvHeader> = None;
-    let mut block = opts.block_size.min(256 * 1024);
     let mut tuned: Option<Tuned> = None;
     loop {
-        let want = block.max(len * 2).max(64 * 1024);
-        block = (block * 2).min(opts.block_size);
-        if buf.len() < want {
-            buf.resize(want, 0);
-        }
-        let mut eof = false;
-        while len < buf.len() {
-            match r.read(&mut buf[len..]) {
-                Ok(0) => {
-                    eof = true;
-                    break;
-                }
-                Ok(n) => len += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let eof = blocks.fill(r)?;
+        let Blocks { buf, len, .. } = &mut blocks;
+        let len = *len;
         let region_end = match memchr::memrchr(b'\n', &buf[..len]) {
             _ if eof => len,
             Some(nl) => nl + 1,
@@ -270,13 +253,10 @@ pub fn scan_csv(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io
                     line += count_newlines(&buf[..used]);
                     offset += used as u64;
                     out.input_mut(s.input).counts.bytes += used as u64;
-                    buf.copy_within(used..len, 0);
-                    len -= used;
-                    if eof && len == 0 {
+                    blocks.consume(used);
+                    if eof && blocks.len == 0 {
                         return Ok(());
                     }
-                    // Frame what is already read before reading more.
-                    block = 0;
                     continue;
                 }
                 Ok(None) => return Ok(()),
@@ -304,8 +284,7 @@ pub fn scan_csv(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io
         }
         line += count_newlines(&buf[..done]);
         offset += done as u64;
-        buf.copy_within(done..len, 0);
-        len -= done;
+        blocks.consume(done);
     }
 }
 
@@ -519,53 +498,76 @@ impl Read for CountingReader<'_> {
 /// Scan one reader into `out`, block by block. On a read error, what was
 /// read so far is still in `out`.
 pub fn scan_reader(reader: &mut dyn Read, s: &InputScan<'_>, out: &mut Summary) -> io::Result<()> {
-    let opts = s.opts;
-    // `buf[..len]` holds unscanned bytes; the buffer only grows, so it is
-    // zeroed once per size rather than on every block.
-    let mut buf: Vec<u8> = Vec::new();
-    let mut len = 0;
+    let mut blocks = Blocks::new(s.opts.block_size);
     let mut lines_before = 0u64;
-    // Blocks start small and double up to the block size, so a small input
-    // does not pay for zeroing a 16 MiB buffer.
-    let mut block = opts.block_size.min(256 * 1024);
     // The gram filter's grams, tuned to the first large block and kept.
     let mut tuned: Option<Tuned> = None;
     loop {
-        // Grow geometrically when one line outlasts the block.
-        let want = block.max(len * 2).max(64 * 1024);
-        block = (block * 2).min(opts.block_size);
-        if buf.len() < want {
-            buf.resize(want, 0);
+        let filled = blocks.fill(reader);
+        let read = &blocks.buf[..blocks.len];
+        if tuned.is_none() && read.len() >= TUNE_MIN_BUFFER {
+            tuned = Some(s.classifier.prefilter().tuned_for(read));
         }
-        // Fill the buffer (or read to EOF).
-        let mut eof = false;
-        while len < buf.len() {
-            match reader.read(&mut buf[len..]) {
-                Ok(0) => {
-                    eof = true;
-                    break;
-                }
-                Ok(n) => len += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    scan_block(&buf[..len], lines_before, tuned.as_ref(), s, out);
-                    return Err(e);
-                }
+        match filled {
+            Ok(false) => {}
+            Ok(true) => {
+                scan_block(read, lines_before, tuned.as_ref(), s, out);
+                return Ok(());
             }
-        }
-        if tuned.is_none() && len >= TUNE_MIN_BUFFER {
-            tuned = Some(s.classifier.prefilter().tuned_for(&buf[..len]));
-        }
-        if eof {
-            scan_block(&buf[..len], lines_before, tuned.as_ref(), s, out);
-            return Ok(());
+            Err(e) => {
+                scan_block(read, lines_before, tuned.as_ref(), s, out);
+                return Err(e);
+            }
         }
         // Scan up to the last newline; carry the partial line over. A block
         // without any newline grows until the line ends.
-        let Some(nl) = memchr::memrchr(b'\n', &buf[..len]) else { continue };
-        lines_before += scan_block(&buf[..=nl], lines_before, tuned.as_ref(), s, out);
-        buf.copy_within(nl + 1..len, 0);
-        len -= nl + 1;
+        let Some(nl) = memchr::memrchr(b'\n', read) else { continue };
+        lines_before += scan_block(&read[..=nl], lines_before, tuned.as_ref(), s, out);
+        blocks.consume(nl + 1);
+    }
+}
+
+/// The read buffer of one input: `buf[..len]` holds bytes not yet
+/// consumed. Blocks start small and double up to the block size, so a
+/// small input does not pay for zeroing a 16 MiB buffer; the buffer only
+/// grows, so it is zeroed once per size rather than on every block.
+struct Blocks {
+    buf: Vec<u8>,
+    len: usize,
+    block: usize,
+    max: usize,
+}
+
+impl Blocks {
+    fn new(max: usize) -> Blocks {
+        Blocks { buf: Vec::new(), len: 0, block: max.min(256 * 1024), max }
+    }
+
+    /// Grow to the next block size (and to twice what is held, so that one
+    /// line or record longer than a block still ends up whole), then read
+    /// until the buffer is full; `Ok(true)` at the end of input. After an
+    /// error, what was read before it is in `buf[..len]`.
+    fn fill(&mut self, r: &mut dyn Read) -> io::Result<bool> {
+        let want = self.block.max(self.len * 2).max(64 * 1024);
+        self.block = (self.block * 2).min(self.max);
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
+        }
+        while self.len < self.buf.len() {
+            match r.read(&mut self.buf[self.len..]) {
+                Ok(0) => return Ok(true),
+                Ok(n) => self.len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Drop the first `n` bytes held.
+    fn consume(&mut self, n: usize) {
+        self.buf.copy_within(n..self.len, 0);
+        self.len -= n;
     }
 }
 
