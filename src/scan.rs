@@ -25,7 +25,7 @@ use crate::classify::{Classifier, Verdict};
 use crate::format::{self, CriJoiner, CsvHeader, CsvParser, CsvRow, Joined, LineContext, Shape};
 use crate::image::{self, ImageRef};
 use crate::input::{self, Input};
-use crate::prefilter::{Found, Tuned, TUNE_MIN_BUFFER};
+use crate::prefilter::{Found, Tuned};
 use crate::record::Record;
 use crate::summary::{Event, GroupKey, Origin, Position, Summary};
 use crate::time::{Timestamp, YearPolicy};
@@ -267,8 +267,8 @@ pub fn scan_csv(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io
             }
         };
         let region = &buf[..region_end];
-        if tuned.is_none() && region.len() >= TUNE_MIN_BUFFER {
-            tuned = Some(s.classifier.prefilter().tuned_for(region));
+        if tuned.is_none() {
+            tuned = s.classifier.prefilter().tuned_for(region);
         }
         let at = (line, offset);
         let Some(done) = csv_block(region, eof, at, tuned.as_ref(), h, s, out) else {
@@ -357,10 +357,7 @@ fn csv_block(
     }
     let frame = |(c, &(_, inside)): (&&[u8], &(usize, bool))| {
         let mut hits = Vec::new();
-        match tuned {
-            Some(t) => s.classifier.prefilter().candidate_lines_with(t, c, &mut hits),
-            None => s.classifier.prefilter().candidate_lines(c, &mut hits),
-        }
+        s.classifier.prefilter().candidate_lines_with(tuned, c, &mut hits);
         (format::csv_frame(c, inside), hits)
     };
     let framed: Vec<(format::Framed, Vec<usize>)> = if par {
@@ -505,8 +502,8 @@ pub fn scan_reader(reader: &mut dyn Read, s: &InputScan<'_>, out: &mut Summary) 
     loop {
         let filled = blocks.fill(reader);
         let read = &blocks.buf[..blocks.len];
-        if tuned.is_none() && read.len() >= TUNE_MIN_BUFFER {
-            tuned = Some(s.classifier.prefilter().tuned_for(read));
+        if tuned.is_none() {
+            tuned = s.classifier.prefilter().tuned_for(read);
         }
         match filled {
             Ok(false) => {}
@@ -658,10 +655,7 @@ struct Candidates {
 /// The candidate lines of one chunk of whole lines, numbered within it.
 fn candidates(chunk: &[u8], tuned: Option<&Tuned>, classifier: &Classifier) -> Candidates {
     let mut starts = Vec::new();
-    match tuned {
-        Some(t) => classifier.prefilter().candidate_lines_with(t, chunk, &mut starts),
-        None => classifier.prefilter().candidate_lines(chunk, &mut starts),
-    }
+    classifier.prefilter().candidate_lines_with(tuned, chunk, &mut starts);
     let mut lines = Vec::with_capacity(starts.len());
     let (mut newlines, mut counted_to) = (0, 0);
     for start in starts {

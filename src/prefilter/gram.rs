@@ -143,7 +143,7 @@ impl GramTable {
 }
 
 /// Buffers at least this long get grams chosen for their own text.
-pub const TUNE_MIN_BUFFER: usize = 1 << 20;
+const TUNE_MIN_BUFFER: usize = 1 << 20;
 /// The text sampled to tune: this many slices of [`SAMPLE_SLICE`] bytes,
 /// spread over the buffer.
 const SAMPLE_SLICES: usize = 4;
@@ -151,7 +151,7 @@ const SAMPLE_SLICE: usize = 16 << 10;
 
 /// A choice of grams for one input (see [`GramFilter::tuned_for`]).
 #[derive(Clone, Debug)]
-pub struct Tuned(Option<GramTable>);
+pub struct Tuned(GramTable);
 
 /// The compiled filter.
 #[derive(Clone, Debug)]
@@ -194,25 +194,21 @@ impl GramFilter {
         Some(GramFilter { lits: kept, all, fixed, avx2: has_avx2() })
     }
 
+    /// Grams for `sample` and text like it, if it is large enough to tell.
+    /// Any choice finds the same lines; a good one finds them faster.
+    pub fn tuned_for(&self, sample: &[u8]) -> Option<Tuned> {
+        (sample.len() >= TUNE_MIN_BUFFER).then(|| Tuned(self.tune(sample)))
+    }
+
     /// Push the start offset of every line of `hay` that contains a
-    /// literal, in order. Lines end at `\n`; no literal contains one.
-    pub fn candidate_lines(&self, hay: &[u8], out: &mut Vec<usize>) {
-        let tuned = self.tuned_for(hay);
-        self.candidate_lines_with(&tuned, hay, out);
-    }
-
-    /// Grams for `sample` and text like it: tuned to it when it is large
-    /// enough to tell, else the fixed choice. Any choice finds the same
-    /// lines; a good one finds them faster.
-    pub fn tuned_for(&self, sample: &[u8]) -> Tuned {
-        Tuned(if sample.len() >= TUNE_MIN_BUFFER { Some(self.tune(sample)) } else { None })
-    }
-
-    /// [`GramFilter::candidate_lines`] with grams chosen beforehand (the
-    /// scanner tunes once per input, not once per chunk: tuning reads
-    /// 64 KiB, and a GiB has over a hundred chunks).
-    pub fn candidate_lines_with(&self, tuned: &Tuned, hay: &[u8], out: &mut Vec<usize>) {
-        let table = tuned.0.as_ref().unwrap_or(&self.fixed);
+    /// literal, in order (lines end at `\n`; no literal contains one).
+    /// `tuned` is a choice of grams made beforehand: the scanner tunes once
+    /// per input, not once per chunk (tuning reads 64 KiB, and a GiB has
+    /// over a hundred chunks). Without one, a large `hay` is tuned for
+    /// itself and a small one uses the fixed choice.
+    pub fn candidate_lines(&self, tuned: Option<&Tuned>, hay: &[u8], out: &mut Vec<usize>) {
+        let own = if tuned.is_none() { self.tuned_for(hay) } else { None };
+        let table = tuned.or(own.as_ref()).map_or(&self.fixed, |t| &t.0);
         super::hit_lines(hay, out, |from| self.next_hit(table, hay, from));
     }
 
@@ -465,13 +461,13 @@ mod tests {
 
     fn check(f: &GramFilter, lits: &[&str], hay: &[u8]) {
         let mut got = Vec::new();
-        f.candidate_lines(hay, &mut got);
+        f.candidate_lines(None, hay, &mut got);
         assert_eq!(got, naive(lits, hay), "hay {:?}", String::from_utf8_lossy(hay));
         if f.avx2 {
             let mut scalar = f.clone();
             scalar.avx2 = false;
             let mut got = Vec::new();
-            scalar.candidate_lines(hay, &mut got);
+            scalar.candidate_lines(None, hay, &mut got);
             assert_eq!(got, naive(lits, hay), "scalar");
         }
     }

@@ -104,16 +104,8 @@ fn hit_lines(hay: &[u8], out: &mut Vec<usize>, mut next_hit: impl FnMut(usize) -
 /// A compiled multi-literal prefilter.
 #[derive(Clone, Debug)]
 pub struct Prefilter {
-    /// Every literal in one automaton, built only when `text` is `None` (a
-    /// literal shorter than 4 bytes): building it for the builtin table
-    /// was a tenth of the instructions of a whole run on a 200 KB log.
-    ac: Option<contiguous::NFA>,
-    /// Every literal in a gram table, for the literals of one message
-    /// (`rules_in`, `any`); `None` if a literal is shorter than 4 bytes.
-    /// On the 1 GiB bench syslog `rules_in` took 9 % of a one-thread
-    /// profile through an Aho-Corasick DFA (cache misses on a 2.7 MB
-    /// table).
-    text: Option<gram::TextGrams>,
+    /// Every literal, for single texts and small buffers.
+    text: TextSearch,
     /// The same literals as a SIMD gram filter for whole buffers, built on
     /// the first large one (`None` inside if a literal is too short for it).
     grams: OnceLock<Option<gram::GramFilter>>,
@@ -125,12 +117,20 @@ pub struct Prefilter {
     is_generic: Vec<bool>,
 }
 
-/// Samples at least this large get grams tuned to them.
-pub use gram::TUNE_MIN_BUFFER;
-
-/// A choice of grams for one input ([`Prefilter::tuned_for`]).
+/// How single texts (`rules_in`, `find`) are searched for every literal.
 #[derive(Clone, Debug)]
-pub struct Tuned(Option<gram::Tuned>);
+enum TextSearch {
+    /// A gram table. Through an Aho-Corasick DFA, `rules_in` took 12 % of
+    /// a one-thread profile of the 1 GiB bench syslog (cache misses on a
+    /// 2.7 MB table).
+    Grams(gram::TextGrams),
+    /// An automaton, when a literal is shorter than 4 bytes. Building it
+    /// for the builtin table when it was not needed was a tenth of the
+    /// instructions of a whole run on the 200 KB bench log.
+    Automaton(Box<contiguous::NFA>),
+}
+
+pub use gram::Tuned;
 
 /// The literals one text holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -179,35 +179,37 @@ impl Prefilter {
         // 1.5 s and the gram filter in 0.5-0.75 s (one core; 1.4-2.0 GB/s
         // in repeated runs on a noisy machine). Texts and small buffers go
         // through `text`, or the automaton if a literal is too short.
-        let text = gram::TextGrams::new(&lits);
-        let ac = match text {
-            Some(_) => None,
-            None => Some(
+        let text = match gram::TextGrams::new(&lits) {
+            Some(t) => TextSearch::Grams(t),
+            None => TextSearch::Automaton(Box::new(
                 contiguous::Builder::new()
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
                     .build(&lits)
                     .map_err(|e| e.to_string())?,
-            ),
+            )),
         };
-        Ok(Prefilter { ac, text, grams: OnceLock::new(), lits, owners, is_generic })
+        Ok(Prefilter { text, grams: OnceLock::new(), lits, owners, is_generic })
     }
 
     /// The offset of a literal hit at or after `start`, if any: one in the
     /// first line (after `start`) that holds any.
     #[inline]
     pub fn find(&self, haystack: &[u8], start: usize) -> Option<usize> {
-        if let Some(t) = &self.text {
-            let mut first = None;
-            t.each(&haystack[start.min(haystack.len())..], |_, at| {
-                first = Some(start + at);
-                false
-            });
-            return first;
+        match &self.text {
+            TextSearch::Grams(t) => {
+                let mut first = None;
+                t.each(&haystack[start.min(haystack.len())..], |_, at| {
+                    first = Some(start + at);
+                    false
+                });
+                first
+            }
+            TextSearch::Automaton(ac) => {
+                let input = Input::new(haystack).span(start..haystack.len());
+                ac.try_find(&input).ok().flatten().map(|m| m.start())
+            }
         }
-        let ac = self.ac.as_ref()?;
-        let input = Input::new(haystack).span(start..haystack.len());
-        ac.try_find(&input).ok().flatten().map(|m| m.start())
     }
 
     /// Whether any literal occurs in `text` (one message or line).
@@ -219,25 +221,23 @@ impl Prefilter {
     /// Push the start offset of every line of `hay` that contains a literal,
     /// in order. Lines end at `\n`; no literal contains one.
     pub fn candidate_lines(&self, hay: &[u8], out: &mut Vec<usize>) {
-        let tuned = self.tuned_for(hay);
-        self.candidate_lines_with(&tuned, hay, out);
+        self.candidate_lines_with(None, hay, out);
     }
 
     /// A choice of the gram filter's grams for `sample` and the text of
-    /// the same input that follows it (see [`gram::GramFilter::tuned_for`]).
-    pub fn tuned_for(&self, sample: &[u8]) -> Tuned {
-        match self.grams(sample.len()) {
-            Some(g) => Tuned(Some(g.tuned_for(sample))),
-            None => Tuned(None),
-        }
+    /// the same input that follows it (see [`gram::GramFilter::tuned_for`]);
+    /// `None` when the sample is too small to tell or the gram filter
+    /// cannot hold the literals.
+    pub fn tuned_for(&self, sample: &[u8]) -> Option<Tuned> {
+        self.grams(sample.len())?.tuned_for(sample)
     }
 
-    /// [`Prefilter::candidate_lines`] with grams chosen beforehand.
-    pub fn candidate_lines_with(&self, tuned: &Tuned, hay: &[u8], out: &mut Vec<usize>) {
-        match (self.grams(hay.len()), &tuned.0) {
-            (Some(grams), Some(t)) => grams.candidate_lines_with(t, hay, out),
-            (Some(grams), None) => grams.candidate_lines(hay, out),
-            (None, _) => hit_lines(hay, out, |from| self.find(hay, from)),
+    /// [`Prefilter::candidate_lines`] with grams chosen beforehand, if any
+    /// (else a large `hay` is tuned for itself).
+    pub fn candidate_lines_with(&self, tuned: Option<&Tuned>, hay: &[u8], out: &mut Vec<usize>) {
+        match self.grams(hay.len()) {
+            Some(grams) => grams.candidate_lines(tuned, hay, out),
+            None => hit_lines(hay, out, |from| self.find(hay, from)),
         }
     }
 
@@ -259,12 +259,11 @@ impl Prefilter {
             found.rules.extend_from_slice(&self.owners[lit]);
         };
         match &self.text {
-            Some(t) => t.each(text, |lit, _| {
+            TextSearch::Grams(t) => t.each(text, |lit, _| {
                 add(lit);
                 true
             }),
-            None => {
-                let Some(ac) = &self.ac else { return found };
+            TextSearch::Automaton(ac) => {
                 let input = Input::new(text);
                 let mut state = OverlappingState::start();
                 while let Ok(()) = ac.try_find_overlapping(&input, &mut state) {
@@ -278,9 +277,12 @@ impl Prefilter {
         found
     }
 
-    /// Heap bytes the automaton uses, if it was built.
+    /// Heap bytes the automaton uses, if there is one.
     pub fn memory_usage(&self) -> usize {
-        self.ac.as_ref().map_or(0, |ac| ac.memory_usage())
+        match &self.text {
+            TextSearch::Automaton(ac) => ac.memory_usage(),
+            TextSearch::Grams(_) => 0,
+        }
     }
 
     /// How many literals the automaton holds.
@@ -359,10 +361,9 @@ mod tests {
         let lits = [("no such host", 0), ("i/o timeout", 1), ("host", 2), ("pull", 3)];
         let pf = Prefilter::new(lits, &["pull", "push"]).unwrap();
         let mut slow = pf.clone();
-        slow.text = None;
-        slow.ac = Some(
+        slow.text = TextSearch::Automaton(Box::new(
             contiguous::Builder::new().ascii_case_insensitive(true).build(&slow.lits).unwrap(),
-        );
+        ));
         let texts: [&[u8]; 7] = [
             b"lookup x: I/O timeout; no such HOST",
             b"ImagePullBackOff",
