@@ -152,8 +152,7 @@ fn scan_cri(
     let mut line_no = 0u64;
     let handle = |j: Joined<'_>, out: &mut Summary| {
         let found = classifier.prefilter().rules_in(j.text.as_bytes());
-        let hit = !found.rules.is_empty() || found.generic;
-        if !hit || s.surely_unrelated(j.text.as_bytes(), &found, out) {
+        if found.is_empty() || s.surely_unrelated(j.text.as_bytes(), &found, out) {
             return;
         }
         let mut rec = format::parse_line(&j.text, ctx);
@@ -167,7 +166,7 @@ fn scan_cri(
             fill(&mut rec.namespace, &info.namespace);
             fill(&mut rec.container, &info.container);
         }
-        account(rec, (i, j.line), Some(&found), s, out);
+        account(rec, (i, j.line), &found, s, out);
     };
     loop {
         buf.clear();
@@ -199,8 +198,9 @@ fn scan_document(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> i
     let mut out_lines = 0u64;
     let mut each = |line: u64, rec: Record<'_>| {
         out_lines += 1;
-        if classifier.prefilter().any(rec.message.as_bytes()) {
-            account(rec, (i, line), None, s, out);
+        let found = classifier.prefilter().rules_in(rec.message.as_bytes());
+        if !found.is_empty() {
+            account(rec, (i, line), &found, s, out);
         }
     };
     let result = format::read_json_document(&mut counting, ctx, &mut each);
@@ -472,10 +472,10 @@ type CsvJob = (Vec<(usize, usize)>, usize, u64);
 fn csv_row(line: u64, row: &CsvRow<'_>, s: &InputScan<'_>, out: &mut Summary) {
     let message = row.message();
     let found = s.classifier.prefilter().rules_in(message);
-    if (found.rules.is_empty() && !found.generic) || s.surely_unrelated(message, &found, out) {
+    if found.is_empty() || s.surely_unrelated(message, &found, out) {
         return;
     }
-    row.with_record(s.ctx, |rec| account(rec, (s.input, line), Some(&found), s, out));
+    row.with_record(s.ctx, |rec| account(rec, (s.input, line), &found, s, out));
 }
 
 /// Counts the bytes a document reader consumed.
@@ -675,17 +675,17 @@ fn scan_line(line: &[u8], line_no: u64, s: &InputScan<'_>, out: &mut Summary) {
     }
     let text = String::from_utf8_lossy(line);
     let record = format::parse_line(&text, s.ctx);
-    account(record, (s.input, line_no), Some(&found), s, out);
+    account(record, (s.input, line_no), &found, s, out);
 }
 
 /// Account for one candidate record, whatever it was read from: the time
 /// window, classification, line accounting, successes and events. `found`
-/// is what the prefilter found in the record's raw text, if it was
-/// searched already.
+/// is what the prefilter found in the record's raw text (every caller has
+/// searched it already, to decide it is a candidate).
 pub fn account(
     record: Record<'_>,
     at: Position,
-    found: Option<&Found>,
+    found: &Found,
     s: &InputScan<'_>,
     out: &mut Summary,
 ) {
@@ -700,10 +700,7 @@ pub fn account(
             return;
         }
     }
-    let verdict = match found {
-        Some(found) => classifier.classify_found(&record, found),
-        None => classifier.classify(&record),
-    };
+    let verdict = classifier.classify_found(&record, found);
     match verdict {
         Verdict::Failure { .. } => counts.classified += 1,
         Verdict::Unclassified => counts.unclassified += 1,

@@ -278,9 +278,14 @@ impl CsvParser {
         self.core.reset();
         self.record.clear();
         // Unquoting only shrinks a record, and it has at most one field
-        // more than it has bytes.
-        self.out.resize(bytes.len().max(1), 0);
-        self.ends.resize(bytes.len() + 1, 0);
+        // more than it has bytes. The buffers only grow: resizing them to
+        // each record re-zeroed them for every candidate row.
+        if self.out.len() < bytes.len().max(1) {
+            self.out.resize(bytes.len().max(1), 0);
+        }
+        if self.ends.len() < bytes.len() + 1 {
+            self.ends.resize(bytes.len() + 1, 0);
+        }
         let (res, _, _, fields) = self.core.read_record(bytes, &mut self.out, &mut self.ends);
         if !matches!(res, csv_core::ReadRecordResult::Record) {
             // No line end after the record (the last one of the input, or

@@ -141,6 +141,13 @@ pub struct Found {
     pub generic: bool,
 }
 
+impl Found {
+    /// Whether no literal at all occurs (the text is no candidate).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty() && !self.generic
+    }
+}
+
 impl Prefilter {
     /// Build from `(literal, rule index)` pairs plus owner-less generic words.
     pub fn new<'a>(
@@ -210,12 +217,6 @@ impl Prefilter {
                 ac.try_find(&input).ok().flatten().map(|m| m.start())
             }
         }
-    }
-
-    /// Whether any literal occurs in `text` (one message or line).
-    #[inline]
-    pub fn any(&self, text: &[u8]) -> bool {
-        self.find(text, 0).is_some()
     }
 
     /// Push the start offset of every line of `hay` that contains a literal,
@@ -375,7 +376,7 @@ mod tests {
         ];
         for t in texts {
             assert_eq!(pf.rules_in(t), slow.rules_in(t), "{:?}", String::from_utf8_lossy(t));
-            assert_eq!(pf.any(t), slow.any(t));
+            assert_eq!(pf.find(t, 0).is_some(), slow.find(t, 0).is_some());
         }
         let all = pf.rules_in(texts[0]);
         assert_eq!(all, Found { rules: vec![0, 1, 2], generic: false });
