@@ -229,8 +229,7 @@ pub fn scan_csv(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io
     let mut tuned: Option<Tuned> = None;
     loop {
         let eof = blocks.fill(r)?;
-        let Blocks { buf, len, .. } = &mut blocks;
-        let len = *len;
+        let (buf, len) = (&blocks.buf, blocks.len);
         let region_end = match memchr::memrchr(b'\n', &buf[..len]) {
             _ if eof => len,
             Some(nl) => nl + 1,
@@ -239,13 +238,11 @@ pub fn scan_csv(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io
         let Some(h) = &header else {
             // The header: the first record.
             // (Blank lines before it are skipped, as the csv crate does.)
-            let framed = format::csv_frame(&buf[..region_end], false);
-            let mut prev = 0;
-            let first = framed.ends.iter().copied().find(|&e| {
-                let blank = matches!(&buf[prev..e], b"\n" | b"\r\n" | b"\r");
-                prev = e;
-                !blank
-            });
+            let ends = format::csv_frame(&buf[..region_end], false).ends;
+            let first = (0..ends.len())
+                .map(|k| (if k == 0 { 0 } else { ends[k - 1] }, ends[k]))
+                .find(|&(start, end)| !format::is_blank_record(&buf[start..end]))
+                .map(|(_, end)| end);
             let Some(end) = first.or(eof.then_some(region_end)) else { continue };
             match CsvHeader::read(&buf[..end]) {
                 Ok(Some((h, used))) => {
@@ -390,16 +387,15 @@ fn csv_block(
         fields.push(carry + 1);
     }
     let done = ends.last().copied().unwrap_or(0);
+    // Record `k` is `region[start_of(k)..ends[k]]`.
+    let start_of = |k: usize| if k == 0 { 0 } else { ends[k - 1] };
+    let blank = |k: usize| format::is_blank_record(&region[start_of(k)..ends[k]]);
     // Rows of the wrong width are errors, whether they hold a hit or not.
-    let blank = |k: usize| {
-        let start = if k == 0 { 0 } else { ends[k - 1] };
-        matches!(&region[start..ends[k]], b"\n" | b"\r\n" | b"\r" | b"")
-    };
     let width = header.width() as u32;
     let wrong = |k: usize| fields[k] != width && !blank(k);
     let mut counted = (0, line);
     for k in (0..ends.len()).filter(|&k| wrong(k)) {
-        let start = if k == 0 { 0 } else { ends[k - 1] };
+        let start = start_of(k);
         counted = (start, counted.1 + count_newlines(&region[counted.0..start]));
         let e = format::DocError {
             line: counted.1,
@@ -418,7 +414,7 @@ fn csv_block(
                 continue;
             }
             last = k;
-            let start = if k == 0 { 0 } else { ends[k - 1] };
+            let start = start_of(k);
             let c = starts.partition_point(|&(a, _)| a <= start) - 1;
             by_chunk[c].push((start, ends[k]));
         }

@@ -17,6 +17,12 @@
 //! quote or the end of input. A block that breaks this is marked, and the
 //! caller reads it with the csv crate instead.
 
+/// Whether one record's bytes hold no row: a bare line end (the csv crate
+/// skips such lines), or nothing at the end of input.
+pub fn is_blank_record(r: &[u8]) -> bool {
+    matches!(r, b"" | b"\n" | b"\r\n" | b"\r")
+}
+
 /// Whether `b` holds an odd number of quotes.
 pub fn quotes_odd(b: &[u8]) -> bool {
     b.iter().filter(|&&x| x == b'"').count() % 2 == 1
@@ -126,8 +132,7 @@ pub fn frame(chunk: &[u8], inside: bool) -> Framed {
     let mut base = 0;
     let mut word = [0u8; 64];
     while base < chunk.len() {
-        let m = if let Some(w) = chunk.get(base..base + 64) {
-            let w: &[u8; 64] = w.try_into().unwrap_or(&[0; 64]);
+        let m = if let Some(w) = chunk[base..].first_chunk::<64>() {
             masks(w)
         } else {
             // The tail, padded with NULs (none of the characters above).

@@ -44,7 +44,7 @@ mod unescape;
 use std::borrow::Cow;
 
 pub use cri::{path_info, CriJoiner, Joined, PathInfo, Pushed, MAX_JOINED};
-pub use csv_frame::{frame as csv_frame, quotes_odd, Framed};
+pub use csv_frame::{frame as csv_frame, is_blank_record, quotes_odd, Framed};
 pub use document::{
     read_csv, read_csv_rows, read_csv_rows_from, read_json_document, sniff, CsvHeader, CsvParser,
     CsvRow, DocError, Shape, SNIFF_LEN,
