@@ -371,7 +371,7 @@ pub fn warm_up() {
 /// Which of [`ANCHORS`] occur in a message, ignoring ASCII case. A DFA:
 /// the anchors are few, so its table stays small, and it is searched on
 /// every reported line (as a `RegexSet` it took 12 % of the instructions
-/// of a scan of the 5 % bench syslog).
+/// of a one-thread scan of a 20 MB head of the 5 % bench syslog).
 static ANCHOR_SET: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)

@@ -459,6 +459,18 @@ mod tests {
         out
     }
 
+    /// Up to `max - 1` of `words` picked by a xorshift generator.
+    fn random_text(seed: &mut u64, words: &[&str], max: u64) -> String {
+        let mut text = String::new();
+        for _ in 0..*seed % max {
+            *seed ^= *seed << 13;
+            *seed ^= *seed >> 7;
+            *seed ^= *seed << 17;
+            text.push_str(words[(*seed % words.len() as u64) as usize]);
+        }
+        text
+    }
+
     fn check(f: &GramFilter, lits: &[&str], hay: &[u8]) {
         let mut got = Vec::new();
         f.candidate_lines(None, hay, &mut got);
@@ -518,13 +530,7 @@ mod tests {
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for _ in 0..300 {
-            let mut hay = String::new();
-            for _ in 0..(seed % 200) as usize {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                hay.push_str(words[(seed % words.len() as u64) as usize]);
-            }
+            let hay = random_text(&mut seed, &words, 200);
             check(&f, &lits, hay.as_bytes());
         }
     }
@@ -564,13 +570,7 @@ mod tests {
             ["Pull", "pu", "ll", "no such", " HOST", "host", "I/O", " timeout", ": EOF", " ", "x"];
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..500 {
-            let mut text = String::new();
-            for _ in 0..(seed % 40) as usize {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                text.push_str(words[(seed % words.len() as u64) as usize]);
-            }
+            let text = random_text(&mut seed, &words, 40);
             let low = text.to_ascii_lowercase();
             let mut want: Vec<(usize, usize)> = Vec::new();
             for (i, l) in lits.iter().enumerate() {
