@@ -23,9 +23,11 @@ pub fn is_blank_record(r: &[u8]) -> bool {
     matches!(r, b"" | b"\n" | b"\r\n" | b"\r")
 }
 
-/// Whether `b` holds an odd number of quotes.
+/// Whether `b` holds an odd number of quotes. (memchr's counter: the
+/// compiler's own vectorisation of a byte filter-count took 4 bytes a
+/// step, a tenth of a one-thread export scan.)
 pub fn quotes_odd(b: &[u8]) -> bool {
-    b.iter().filter(|&&x| x == b'"').count() % 2 == 1
+    memchr::memchr_iter(b'"', b).count() % 2 == 1
 }
 
 /// The record ends found in one chunk.
