@@ -51,6 +51,12 @@ pub struct Cli {
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
+    /// Read files instead of mapping them. Large plain files are scanned
+    /// from memory maps, which is faster but can stop the process if
+    /// another one truncates the file mid-scan (copytruncate log rotation).
+    #[arg(long)]
+    pub no_mmap: bool,
+
     /// Year for timestamps that carry none (syslog, klog). By default a
     /// file's newest line is taken to be as old as the file (its
     /// modification time), and lines from later months belong to the

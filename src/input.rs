@@ -124,27 +124,63 @@ pub fn expand(paths: &[PathBuf], globs: &Globs) -> (Vec<Input>, Vec<InputError>)
     (inputs, errors)
 }
 
+/// An opened input: a buffered reader over its (decompressed) bytes, and,
+/// for a plain regular file, the file itself, which the scanner may map.
+pub struct Opened {
+    /// The bytes of the input, gzip already undone.
+    pub reader: Box<dyn BufRead + Send>,
+    /// The file and its length when the bytes are the file's own (not
+    /// stdin, not a pipe, not gzip): the same open file as `reader`, so a
+    /// log rotated between the two cannot be mixed up.
+    pub file: Option<(File, u64)>,
+}
+
 /// Open an input for reading, decompressing gzip (recognised by its magic
 /// bytes) in process. The reader is buffered, so the caller can look at the
 /// first bytes (`fill_buf`) to tell a document from a line stream.
-pub fn open(input: &Input) -> io::Result<Box<dyn BufRead + Send>> {
-    let raw: Box<dyn Read + Send> = match input {
-        Input::Stdin => Box::new(io::stdin()),
+pub fn open(input: &Input) -> io::Result<Opened> {
+    let (raw, file): (Box<dyn Read + Send>, Option<(File, u64)>) = match input {
+        Input::Stdin => (Box::new(io::stdin()), None),
         Input::Path(p) => {
             if p.is_dir() {
                 return Err(io::Error::other("is a directory"));
             }
-            Box::new(File::open(p)?)
+            let f = File::open(p)?;
+            let meta = f.metadata()?;
+            // A second handle for mapping (a FIFO or device is only read).
+            let mappable = if meta.is_file() { Some((f.try_clone()?, meta.len())) } else { None };
+            (Box::new(f), mappable)
         }
     };
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
     let head = buffered.fill_buf()?;
     if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
         let gz = MultiGzDecoder::new(buffered);
-        Ok(Box::new(BufReader::with_capacity(256 * 1024, gz)))
+        Ok(Opened { reader: Box::new(BufReader::with_capacity(256 * 1024, gz)), file: None })
     } else {
-        Ok(Box::new(buffered))
+        Ok(Opened { reader: Box::new(buffered), file })
     }
+}
+
+/// Map `len` bytes of `file` from `offset` (a multiple of the page size),
+/// read-only, advised for one sequential pass.
+///
+/// The risk every memory-mapped reader takes (ripgrep too): if another
+/// process truncates the file below the mapped range while it is read,
+/// the read faults (SIGBUS) and the process stops. Callers map one window
+/// at a time and check the length before each; `--no-mmap` avoids it.
+#[allow(unsafe_code)]
+pub fn map_window(file: &File, offset: u64, len: usize) -> io::Result<memmap2::Mmap> {
+    // SAFETY: the mapping is read-only and private to this process, which
+    // never writes the file; truncation by another process is the risk
+    // documented above.
+    let map = unsafe { memmap2::MmapOptions::new().offset(offset).len(len).map(file)? };
+    #[cfg(unix)]
+    {
+        // Only a hint: readahead is better for it, nothing breaks without.
+        let _ = map.advise(memmap2::Advice::Sequential);
+    }
+    Ok(map)
 }
 
 #[cfg(test)]
@@ -160,7 +196,9 @@ mod tests {
         gz.write_all(b"hello\nworld\n").unwrap();
         std::fs::write(&path, gz.finish().unwrap()).unwrap();
         let mut s = String::new();
-        open(&Input::Path(path)).unwrap().read_to_string(&mut s).unwrap();
+        let mut opened = open(&Input::Path(path)).unwrap();
+        assert!(opened.file.is_none(), "a gzip file is not mapped");
+        opened.reader.read_to_string(&mut s).unwrap();
         assert_eq!(s, "hello\nworld\n");
     }
 

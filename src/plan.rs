@@ -14,7 +14,7 @@ use crate::cli::{Cli, OutputArg};
 use crate::input::{self, Input, InputError};
 use crate::output::OutputKind;
 use crate::rules;
-use crate::scan::ScanOptions;
+use crate::scan::{self, ScanOptions};
 use crate::summary::{GroupKey, UNCLASSIFIED};
 use crate::time::Timestamp;
 
@@ -81,6 +81,7 @@ impl Plan {
             since,
             until,
             group_by,
+            map_min: if cli.no_mmap { None } else { Some(scan::MAP_MIN) },
             ..ScanOptions::default()
         };
         Ok(Plan { inputs, input_errors, classifier, output, fail_on, scan })

@@ -16,6 +16,7 @@
 //! record; each record goes through the same [`account`].
 
 use std::borrow::Cow;
+use std::fs::File;
 use std::io::{self, BufRead, Read};
 use std::path::Path;
 
@@ -45,6 +46,9 @@ pub struct ScanOptions {
     pub block_size: usize,
     /// Smallest chunk worth handing to another thread.
     pub min_chunk: usize,
+    /// Plain files of at least this many bytes are scanned from mapped
+    /// windows rather than read (`None`: always read, `--no-mmap`).
+    pub map_min: Option<u64>,
     /// Only records at or after this time (records without a time are kept).
     pub since: Option<Timestamp>,
     /// Only records at or before this time (records without a time are kept).
@@ -61,12 +65,17 @@ impl Default for ScanOptions {
             year: None,
             block_size: 16 << 20,
             min_chunk: 256 << 10,
+            map_min: Some(MAP_MIN),
             since: None,
             until: None,
             group_by: Vec::new(),
         }
     }
 }
+
+/// The smallest file worth mapping: below it, reading costs less than
+/// setting up the mappings.
+pub const MAP_MIN: u64 = 4 << 20;
 
 /// What every function scanning one input needs: which input it is, how to
 /// read its lines, the classifier and the options.
@@ -122,14 +131,17 @@ pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Su
 
 /// Open one input, tell its shape from its first bytes, and scan it.
 fn scan_input(input: &Input, s: &InputScan<'_>, out: &mut Summary) -> io::Result<()> {
-    let mut r = input::open(input)?;
+    let input::Opened { reader: mut r, file } = input::open(input)?;
     let path = match input {
         Input::Path(p) => Some(p.as_path()),
         Input::Stdin => None,
     };
     let shape = format::sniff(r.fill_buf()?, path);
     match shape {
-        Shape::Lines => scan_reader(&mut r, s, out),
+        Shape::Lines => match file.filter(|&(_, len)| s.opts.map_min.is_some_and(|m| len >= m)) {
+            Some((file, len)) => scan_mapped(&file, len, s, out),
+            None => scan_reader(&mut r, s, out),
+        },
         Shape::Cri => scan_cri(&mut r, path, s, out),
         Shape::Csv => scan_csv(&mut r, s, out),
         Shape::JsonDocument => scan_document(&mut r, s, out),
@@ -518,6 +530,51 @@ pub fn scan_reader(reader: &mut dyn Read, s: &InputScan<'_>, out: &mut Summary) 
         lines_before += scan_block(&read[..=nl], lines_before, tuned.as_ref(), s, out);
         blocks.consume(nl + 1);
     }
+}
+
+/// Scan the first `len` bytes of a plain file from mapped windows of about
+/// the block size, each ending at a line end, unmapped when scanned: the
+/// same blocks [`scan_reader`] would read, without copying them.
+///
+/// A file that grows while scanned is scanned up to the length it had when
+/// opened, as if read then. The length is checked again before each
+/// window, so a truncation is only a risk during one window's scan (see
+/// [`input::map_window`]).
+pub fn scan_mapped(file: &File, len: u64, s: &InputScan<'_>, out: &mut Summary) -> io::Result<()> {
+    // Mapping offsets are multiples of the page size; 64 KiB is one of
+    // every page size in use (4, 16 and 64 KiB).
+    const ALIGN: u64 = 64 << 10;
+    let (mut start, mut lines_before) = (0u64, 0u64);
+    let mut window = s.opts.block_size.max(1) as u64;
+    let mut tuned: Option<Tuned> = None;
+    let mut len = len;
+    while start < len {
+        len = len.min(file.metadata()?.len());
+        if start >= len {
+            break;
+        }
+        let base = start - start % ALIGN;
+        let map_len = (start - base + window).min(len - base);
+        let skip = (start - base) as usize;
+        let map = input::map_window(file, base, map_len as usize)?;
+        let view = &map[skip..];
+        let last = base + map_len == len;
+        if tuned.is_none() {
+            tuned = s.classifier.prefilter().tuned_for(view);
+        }
+        let end = match memchr::memrchr(b'\n', view) {
+            _ if last => view.len(),
+            Some(nl) => nl + 1,
+            None => {
+                // One line longer than the window: map more of it.
+                window *= 2;
+                continue;
+            }
+        };
+        lines_before += scan_block(&view[..end], lines_before, tuned.as_ref(), s, out);
+        start += end as u64;
+    }
+    Ok(())
 }
 
 /// The read buffer of one input: `buf[..len]` holds bytes not yet

@@ -6,7 +6,7 @@
 use pullscan::classify::Classifier;
 use pullscan::format::LineContext;
 use pullscan::rules;
-use pullscan::scan::{scan_reader, InputScan, ScanOptions};
+use pullscan::scan::{scan_mapped, scan_reader, InputScan, ScanOptions};
 use pullscan::summary::Summary;
 
 fn scan_bytes(data: &[u8], c: &Classifier, opts: &ScanOptions) -> Summary {
@@ -54,6 +54,54 @@ fn n_chunks_equal_one_chunk_on_every_corpus_file() {
             };
             let got = pool.install(|| scan_bytes(trimmed, &c, &opts));
             assert_eq!(got, want, "{} without final newline", path.display());
+        }
+    }
+}
+
+/// Scanning a file from mapped windows must equal reading it: windows
+/// smaller and larger than the 64 KiB mapping alignment, lines longer
+/// than a window, and no final newline.
+#[test]
+fn mapped_windows_equal_reading() {
+    let c = Classifier::new(rules::builtin().unwrap()).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+    let mut files: Vec<_> = walk("corpus");
+    files.sort();
+    // Every corpus log, then all of them together several times over (past
+    // the alignment, so windows start mid-mapping), a line longer than any
+    // window, and the whole without its final newline.
+    let mut all = Vec::new();
+    for f in &files {
+        all.extend(std::fs::read(f).unwrap());
+    }
+    let mut big = all.repeat(4);
+    let long = format!("{}failed to pull image \"a.io/b:c\": no such host\n", "x".repeat(300_000));
+    big.extend(long.as_bytes());
+    big.extend(&all);
+    let mut trimmed = big.clone();
+    trimmed.pop();
+    let mut cases: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    cases.extend([big, trimmed]);
+    let dir = tempfile::tempdir().unwrap();
+    for (k, data) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("case-{k}.log"));
+        std::fs::write(&path, data).unwrap();
+        let sequential = ScanOptions { threads: 1, keep_events: true, ..ScanOptions::default() };
+        let want = scan_bytes(data, &c, &sequential);
+        for (block, min_chunk) in [(4096, 64), (1000, 1), (100_000, 512), (7, 1)] {
+            let opts = ScanOptions {
+                threads: 3,
+                keep_events: true,
+                block_size: block,
+                min_chunk,
+                ..ScanOptions::default()
+            };
+            let file = std::fs::File::open(&path).unwrap();
+            let ctx = LineContext::in_year(2024);
+            let scan = InputScan { input: 0, ctx: &ctx, classifier: &c, opts: &opts };
+            let mut got = Summary::default();
+            pool.install(|| scan_mapped(&file, data.len() as u64, &scan, &mut got)).unwrap();
+            assert_eq!(got, want, "case {k} ({} bytes), window {block}", data.len());
         }
     }
 }
