@@ -240,64 +240,12 @@ impl GramFilter {
     /// `from`, `from + 2`, ...: the first one on or after `from` if a
     /// literal starts there (only the line of the hit matters to callers).
     fn next_hit(&self, table: &GramTable, hay: &[u8], from: usize) -> Option<usize> {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: AVX2 support was checked at run time in `new`.
-            return unsafe { self.next_hit_avx2(table, hay, from) };
-        }
-        self.next_hit_scalar(table, hay, from)
-    }
-
-    fn next_hit_scalar(&self, table: &GramTable, hay: &[u8], mut q: usize) -> Option<usize> {
-        while q + 4 <= hay.len() {
-            let g = gram_at(&hay[q..]);
-            if table.maybe(g) {
-                if let Some(at) = self.confirm(table, hay, q, g) {
-                    return Some(at);
-                }
-            }
-            q += 2;
-        }
-        None
-    }
-
-    /// Windows `p, p+2, ... p+62` per round: lane `j` of the load at `p`
-    /// is the window at `p + 4j`, of the load at `p + 2` the window at
-    /// `p + 2 + 4j` (and so on at `p + 32`, `p + 34`).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn next_hit_avx2(&self, table: &GramTable, hay: &[u8], mut p: usize) -> Option<usize> {
-        use std::arch::x86_64::*;
-        let bits = table.level1.as_ptr() as *const i32;
-        // Two 32-byte steps per round keep four gathers in flight.
-        while p + 66 <= hay.len() {
-            // SAFETY: p + 2 + 64 <= hay.len(), so all four loads are in
-            // bounds; `bits` is a level-1 bitmap, as `lookup_avx2` requires.
-            let (a, b, c, d) = unsafe {
-                let base = hay.as_ptr().add(p);
-                let load = |at: usize| _mm256_loadu_si256(base.add(at) as *const __m256i);
-                (
-                    lookup_avx2(bits, load(0)),
-                    lookup_avx2(bits, load(2)),
-                    lookup_avx2(bits, load(32)),
-                    lookup_avx2(bits, load(34)),
-                )
-            };
-            if a | b | c | d != 0 {
-                let lo = spread(a) | spread(b) << 1;
-                let hi = spread(c) | spread(d) << 1;
-                let mut hits = u64::from(lo) | u64::from(hi) << 16;
-                while hits != 0 {
-                    let q = p + 2 * hits.trailing_zeros() as usize;
-                    hits &= hits - 1;
-                    if let Some(at) = self.confirm(table, hay, q, gram_at(&hay[q..])) {
-                        return Some(at);
-                    }
-                }
-            }
-            p += 64;
-        }
-        self.next_hit_scalar(table, hay, p)
+        let mut found = None;
+        passing_windows(table, hay, from, self.avx2, |q| {
+            found = self.confirm(table, hay, q, gram_at(&hay[q..]));
+            found.is_none()
+        });
+        found
     }
 
     /// The start of a literal whose gram `g` is the window at `q`, if any.
@@ -318,8 +266,8 @@ impl GramFilter {
 /// for short texts: which literals occur in a message, and where the first
 /// one is.
 ///
-/// The same sampling as [`GramFilter`] (every second window, the fixed
-/// grams), scalar, without stopping at the first hit. On a candidate line
+/// The same sampling and the same AVX2 rounds as [`GramFilter`] (every
+/// second window, the fixed grams), without stopping at the first hit. On a candidate line
 /// this replaces an Aho-Corasick walk, which is one dependent load per byte
 /// from a table too large for the L1 cache.
 #[derive(Clone, Debug)]
@@ -327,6 +275,7 @@ pub struct TextGrams {
     /// The literals, lowercase, in the caller's order.
     lits: Vec<Vec<u8>>,
     table: GramTable,
+    avx2: bool,
 }
 
 impl TextGrams {
@@ -337,7 +286,7 @@ impl TextGrams {
             return None;
         }
         let table = select(&lits, common::cost);
-        Some(TextGrams { lits, table })
+        Some(TextGrams { lits, table, avx2: has_avx2() })
     }
 
     /// Call `f(literal index, start)` for every occurrence of a literal in
@@ -347,23 +296,101 @@ impl TextGrams {
     /// gram and its `?xyz` grams) lies on the even grid.
     #[inline]
     pub fn each(&self, text: &[u8], mut f: impl FnMut(usize, usize) -> bool) {
-        let mut q = 0;
-        while q + 4 <= text.len() {
-            let g = gram_at(&text[q..]);
-            if self.table.maybe(g) {
-                for e in self.table.get(g) {
-                    let Some(s) = q.checked_add_signed(-(e.off as isize)) else { continue };
-                    let lit = &self.lits[e.lit as usize];
-                    let hit =
-                        text.get(s..s + lit.len()).is_some_and(|t| t.eq_ignore_ascii_case(lit));
-                    if hit && !f(e.lit as usize, s) {
-                        return;
-                    }
+        passing_windows(&self.table, text, 0, self.avx2, |q| {
+            for e in self.table.get(gram_at(&text[q..])) {
+                let Some(s) = q.checked_add_signed(-(e.off as isize)) else { continue };
+                let lit = &self.lits[e.lit as usize];
+                let hit = text.get(s..s + lit.len()).is_some_and(|t| t.eq_ignore_ascii_case(lit));
+                if hit && !f(e.lit as usize, s) {
+                    return false;
                 }
             }
-            q += 2;
-        }
+            true
+        });
     }
+}
+
+/// Call `f(q)`, in order, for each sampled window `q` (`p`, `p + 2`, ...)
+/// of `hay` whose gram is in `table`'s first-level bitmap, until `f`
+/// returns `false`. With `avx2` (which the caller checked at run time) 32
+/// windows are looked up per round.
+#[inline(always)]
+fn passing_windows(
+    table: &GramTable,
+    hay: &[u8],
+    p: usize,
+    avx2: bool,
+    mut f: impl FnMut(usize) -> bool,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: the caller checked AVX2 support at run time.
+        let Some(p) = (unsafe { passing_windows_avx2(table, hay, p, &mut f) }) else { return };
+        return passing_windows_scalar(table, hay, p, f);
+    }
+    let _ = avx2;
+    passing_windows_scalar(table, hay, p, f)
+}
+
+#[inline(always)]
+fn passing_windows_scalar(
+    table: &GramTable,
+    hay: &[u8],
+    mut q: usize,
+    mut f: impl FnMut(usize) -> bool,
+) {
+    while q + 4 <= hay.len() {
+        if table.maybe(gram_at(&hay[q..])) && !f(q) {
+            return;
+        }
+        q += 2;
+    }
+}
+
+/// The rounds of [`passing_windows`] that AVX2 can take: windows `p, p+2,
+/// ... p+62` per round (lane `j` of the load at `p` is the window at
+/// `p + 4j`, of the load at `p + 2` the window at `p + 2 + 4j`, and so on
+/// at `p + 32`, `p + 34`). Returns where the scalar tail starts, or `None`
+/// if `f` stopped the scan.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn passing_windows_avx2(
+    table: &GramTable,
+    hay: &[u8],
+    mut p: usize,
+    f: &mut impl FnMut(usize) -> bool,
+) -> Option<usize> {
+    use std::arch::x86_64::*;
+    let bits = table.level1.as_ptr() as *const i32;
+    // Two 32-byte steps per round keep four gathers in flight.
+    while p + 66 <= hay.len() {
+        // SAFETY: p + 2 + 64 <= hay.len(), so all four loads are in
+        // bounds; `bits` is a level-1 bitmap, as `lookup_avx2` requires.
+        let (a, b, c, d) = unsafe {
+            let base = hay.as_ptr().add(p);
+            let load = |at: usize| _mm256_loadu_si256(base.add(at) as *const __m256i);
+            (
+                lookup_avx2(bits, load(0)),
+                lookup_avx2(bits, load(2)),
+                lookup_avx2(bits, load(32)),
+                lookup_avx2(bits, load(34)),
+            )
+        };
+        if a | b | c | d != 0 {
+            let lo = spread(a) | spread(b) << 1;
+            let hi = spread(c) | spread(d) << 1;
+            let mut hits = u64::from(lo) | u64::from(hi) << 16;
+            while hits != 0 {
+                let q = p + 2 * hits.trailing_zeros() as usize;
+                hits &= hits - 1;
+                if !f(q) {
+                    return None;
+                }
+            }
+        }
+        p += 64;
+    }
+    Some(p)
 }
 
 /// Whether `needle` occurs in `hay`. The first-byte test before each
