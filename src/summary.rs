@@ -149,6 +149,15 @@ struct Earliest<T> {
     value: T,
 }
 
+/// Keep `make()` as the example if `at` is earlier than the one kept; the
+/// value is only built when it is kept (lines mostly arrive in order, so
+/// almost never).
+fn offer_earliest<T>(slot: &mut Option<Earliest<T>>, at: Position, make: impl FnOnce() -> T) {
+    if slot.as_ref().is_none_or(|s| at < s.at) {
+        *slot = Some(Earliest { at, value: make() });
+    }
+}
+
 fn keep_earliest<T: Clone>(slot: &mut Option<Earliest<T>>, other: &Option<Earliest<T>>) {
     if let Some(o) = other {
         if slot.as_ref().is_none_or(|s| o.at < s.at) {
@@ -184,19 +193,20 @@ pub struct CauseStats {
 }
 
 impl CauseStats {
-    fn add(&mut self, ev: &Event, rules: &RuleSet) {
+    /// Count one event; `image` is its image as text (the caller needs it
+    /// too, so it is formatted once).
+    fn add(&mut self, ev: &Event, image: Option<&str>, rules: &RuleSet) {
         let n = u64::from(ev.count.max(1));
         self.occurrences += n;
         self.lines += 1;
-        if let Some(img) = &ev.image {
-            self.images.add(&img.to_string(), n);
+        if let Some(img) = image {
+            self.images.add(img, n);
         }
         if let Some(reg) = &ev.registry {
             self.registries.add(reg, n);
             let kind = RegistryKind::from_host(reg);
-            let cand = Some(Earliest { at: ev.at, value: (reg.clone(), ev.image.clone()) });
             let mut slot = self.kinds.remove(&kind);
-            keep_earliest(&mut slot, &cand);
+            offer_earliest(&mut slot, ev.at, || (reg.clone(), ev.image.clone()));
             if let Some(s) = slot {
                 self.kinds.insert(kind, s);
             }
@@ -217,7 +227,7 @@ impl CauseStats {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
-        keep_earliest(&mut self.sample, &Some(Earliest { at: ev.at, value: ev.message.clone() }));
+        offer_earliest(&mut self.sample, ev.at, || ev.message.clone());
     }
 }
 
@@ -445,9 +455,10 @@ impl Summary {
     /// Add one reported line; `by` adds it to its `--by` group too.
     pub fn add_event(&mut self, ev: Event, rules: &RuleSet, by: &[GroupKey], keep: bool) {
         let n = u64::from(ev.count.max(1));
-        self.causes.entry(ev.cause).or_default().add(&ev, rules);
-        if let Some(img) = &ev.image {
-            self.failed_images.add(&img.to_string(), n);
+        let image = ev.image.as_ref().map(ToString::to_string);
+        self.causes.entry(ev.cause).or_default().add(&ev, image.as_deref(), rules);
+        if let Some(img) = &image {
+            self.failed_images.add(img, n);
         }
         if !by.is_empty() {
             let key: Vec<String> = by.iter().map(|k| k.value(&ev, rules)).collect();
@@ -455,8 +466,8 @@ impl Summary {
             g.occurrences += n;
             g.lines += 1;
             g.causes.add(&GroupKey::Cause.value(&ev, rules), n);
-            if let Some(img) = &ev.image {
-                g.images.add(&img.to_string(), n);
+            if let Some(img) = &image {
+                g.images.add(img, n);
             }
             g.first = min_time(g.first, ev.time);
             g.last = max_time(g.last, ev.time);
