@@ -46,6 +46,9 @@ pub struct ScanOptions {
     pub block_size: usize,
     /// Smallest chunk worth handing to another thread.
     pub min_chunk: usize,
+    /// Only the first this many bytes of a line are matched (see
+    /// [`MAX_LINE`]).
+    pub max_line: usize,
     /// Plain files of at least this many bytes are scanned from mapped
     /// windows rather than read (`None`: always read, `--no-mmap`).
     pub map_min: Option<u64>,
@@ -66,12 +69,19 @@ impl Default for ScanOptions {
             block_size: 16 << 20,
             min_chunk: 256 << 10,
             map_min: Some(MAP_MIN),
+            max_line: MAX_LINE,
             since: None,
             until: None,
             group_by: Vec::new(),
         }
     }
 }
+
+/// Lines longer than this are matched on their first `MAX_LINE` bytes
+/// (and counted, as `truncated`): a line of 64 MiB from a binary file or a
+/// dumped blob costs no more than one of 1 MiB, and the read buffer never
+/// has to hold it whole. No real log line comes near it.
+pub const MAX_LINE: usize = 1 << 20;
 
 /// The smallest file worth mapping: below it, reading costs less than
 /// setting up the mappings.
@@ -181,8 +191,7 @@ fn scan_cri(
         account(rec, (i, j.line), &found, s, out);
     };
     loop {
-        buf.clear();
-        let n = r.read_until(b'\n', &mut buf)?;
+        let (n, cut) = read_line_capped(r, &mut buf, s.opts.max_line)?;
         if n == 0 {
             break;
         }
@@ -190,6 +199,7 @@ fn scan_cri(
         let counts = &mut out.input_mut(i).counts;
         counts.bytes += n as u64;
         counts.lines += 1;
+        counts.truncated += u64::from(cut);
         let text = String::from_utf8_lossy(&buf);
         for j in joiner.push(line_no, &text) {
             handle(j, out);
@@ -199,6 +209,40 @@ fn scan_cri(
         handle(j, out);
     }
     Ok(())
+}
+
+/// Read one line (with its `\n`, if any) into `buf`, keeping at most `max`
+/// bytes of it and skipping the rest: returns the bytes consumed (0 at the
+/// end of input) and whether the line was cut.
+fn read_line_capped(
+    r: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<(usize, bool)> {
+    buf.clear();
+    let (mut consumed, mut cut) = (0, false);
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok((consumed, cut));
+        }
+        let (take, done) = match memchr::memchr(b'\n', avail) {
+            Some(nl) => (nl + 1, true),
+            None => (avail.len(), false),
+        };
+        let room = max.saturating_sub(buf.len());
+        cut |= take - usize::from(done) > room;
+        buf.extend_from_slice(&avail[..take.min(room)]);
+        r.consume(take);
+        consumed += take;
+        if done {
+            return Ok((consumed, cut));
+        }
+    }
 }
 
 /// A JSON document (an array or object): streamed record by record; each
@@ -507,8 +551,24 @@ pub fn scan_reader(reader: &mut dyn Read, s: &InputScan<'_>, out: &mut Summary) 
     let mut lines_before = 0u64;
     // The gram filter's grams, tuned to the first large block and kept.
     let mut tuned: Option<Tuned> = None;
+    // Inside a line over the limit, already matched on its first bytes.
+    let mut skipping = false;
     loop {
         let filled = blocks.fill(reader);
+        if skipping {
+            let read = &blocks.buf[..blocks.len];
+            let n = memchr::memchr(b'\n', read).map_or(read.len(), |nl| nl + 1);
+            skipping = n == read.len() && read.last() != Some(&b'\n');
+            out.input_mut(s.input).counts.bytes += n as u64;
+            blocks.consume(n);
+            if skipping {
+                match filled {
+                    Ok(false) => continue,
+                    Ok(true) => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         let read = &blocks.buf[..blocks.len];
         if tuned.is_none() {
             tuned = s.classifier.prefilter().tuned_for(read);
@@ -525,11 +585,40 @@ pub fn scan_reader(reader: &mut dyn Read, s: &InputScan<'_>, out: &mut Summary) 
             }
         }
         // Scan up to the last newline; carry the partial line over. A block
-        // without any newline grows until the line ends.
-        let Some(nl) = memchr::memrchr(b'\n', read) else { continue };
+        // without any newline grows until the line ends, or until it is
+        // over the line limit: then its first bytes are matched as a line
+        // of their own and the rest of it is skipped.
+        let Some(nl) = memchr::memrchr(b'\n', read) else {
+            if read.len() > s.opts.max_line {
+                lines_before += long_line_head(read, lines_before, tuned.as_ref(), s, out);
+                blocks.consume(read.len());
+                skipping = true;
+            }
+            continue;
+        };
         lines_before += scan_block(&read[..=nl], lines_before, tuned.as_ref(), s, out);
         blocks.consume(nl + 1);
     }
+}
+
+/// Scan the start of a line over the limit that `held` (no line end in
+/// it, longer than the limit) begins, and account for all of `held`: one
+/// line, truncated, whose first bytes were matched. Returns 1, the lines
+/// it adds.
+fn long_line_head(
+    held: &[u8],
+    lines_before: u64,
+    tuned: Option<&Tuned>,
+    s: &InputScan<'_>,
+    out: &mut Summary,
+) -> u64 {
+    let max = s.opts.max_line;
+    // A block without a line end: one (unterminated) line to scan_block.
+    scan_block(&held[..max], lines_before, tuned, s, out);
+    let counts = &mut out.input_mut(s.input).counts;
+    counts.truncated += 1;
+    counts.bytes += (held.len() - max) as u64;
+    1
 }
 
 /// Scan the first `len` bytes of a plain file from mapped windows of about
@@ -548,6 +637,8 @@ pub fn scan_mapped(file: &File, len: u64, s: &InputScan<'_>, out: &mut Summary) 
     let mut window = s.opts.block_size.max(1) as u64;
     let mut tuned: Option<Tuned> = None;
     let mut len = len;
+    // Inside a line over the limit, already matched on its first bytes.
+    let mut skipping = false;
     while start < len {
         len = len.min(file.metadata()?.len());
         if start >= len {
@@ -559,10 +650,25 @@ pub fn scan_mapped(file: &File, len: u64, s: &InputScan<'_>, out: &mut Summary) 
         let map = input::map_window(file, base, map_len as usize)?;
         let view = &map[skip..];
         let last = base + map_len == len;
+        if skipping {
+            let n = memchr::memchr(b'\n', view).map_or(view.len(), |nl| nl + 1);
+            skipping = n == view.len() && view.last() != Some(&b'\n');
+            out.input_mut(s.input).counts.bytes += n as u64;
+            start += n as u64;
+            continue;
+        }
         if tuned.is_none() {
             tuned = s.classifier.prefilter().tuned_for(view);
         }
-        let end = match memchr::memrchr(b'\n', view) {
+        let nl = memchr::memrchr(b'\n', view);
+        if nl.is_none() && view.len() > s.opts.max_line {
+            // As in `scan_reader`: the head of a line over the limit.
+            lines_before += long_line_head(view, lines_before, tuned.as_ref(), s, out);
+            start += view.len() as u64;
+            skipping = true;
+            continue;
+        }
+        let end = match nl {
             _ if last => view.len(),
             Some(nl) => nl + 1,
             None => {
@@ -635,9 +741,9 @@ fn scan_block(
     // within the chunk, counting its newlines once), then, with every
     // chunk's first line number known, parse and classify them.
     let found: Vec<Candidates> = if chunks.len() > 1 {
-        chunks.par_iter().map(|c| candidates(c, tuned, s.classifier)).collect()
+        chunks.par_iter().map(|c| candidates(c, tuned, s)).collect()
     } else {
-        chunks.iter().map(|c| candidates(c, tuned, s.classifier)).collect()
+        chunks.iter().map(|c| candidates(c, tuned, s)).collect()
     };
     let mut bases = Vec::with_capacity(chunks.len());
     let mut acc = lines_before;
@@ -666,6 +772,7 @@ fn scan_block(
     let stats = &mut out.input_mut(s.input).counts;
     stats.bytes += block.len() as u64;
     stats.lines += total + unterminated;
+    stats.truncated += found.iter().map(|f| f.long).sum::<u64>();
     total
 }
 
@@ -698,15 +805,38 @@ fn count_newlines(b: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', b).count() as u64
 }
 
-/// A chunk's candidate lines and its newline count.
+/// A chunk's candidate lines, its newline count and its lines longer than
+/// the line limit.
 struct Candidates {
     /// `(start offset, newlines before it in the chunk)` per candidate line.
     lines: Vec<(usize, u64)>,
     newlines: u64,
+    long: u64,
+}
+
+/// How many lines of `chunk` are longer than `max` bytes (line ends not
+/// counted). Such a line holds a whole window of `max / 2` bytes of the
+/// grid walked here, so one memchr per window finds them all; on ordinary
+/// text each memchr meets a newline within a line's length.
+fn count_long_lines(chunk: &[u8], max: usize) -> u64 {
+    let w = (max / 2).max(1);
+    let (mut at, mut long) = (0, 0);
+    while at + w <= chunk.len() {
+        if memchr::memchr(b'\n', &chunk[at..at + w]).is_some() {
+            at += w;
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &chunk[..at]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &chunk[at + w..]).map_or(chunk.len(), |i| at + w + i);
+        long += u64::from(end - start > max);
+        at = end;
+    }
+    long
 }
 
 /// The candidate lines of one chunk of whole lines, numbered within it.
-fn candidates(chunk: &[u8], tuned: Option<&Tuned>, classifier: &Classifier) -> Candidates {
+fn candidates(chunk: &[u8], tuned: Option<&Tuned>, s: &InputScan<'_>) -> Candidates {
+    let classifier = s.classifier;
     let mut starts = Vec::new();
     classifier.prefilter().candidate_lines_with(tuned, chunk, &mut starts);
     let mut lines = Vec::with_capacity(starts.len());
@@ -717,12 +847,20 @@ fn candidates(chunk: &[u8], tuned: Option<&Tuned>, classifier: &Classifier) -> C
         lines.push((start, newlines));
     }
     newlines += count_newlines(&chunk[counted_to..]);
-    Candidates { lines, newlines }
+    Candidates { lines, newlines, long: count_long_lines(chunk, s.opts.max_line) }
 }
 
 /// Parse, classify and account for one candidate line.
 fn scan_line(line: &[u8], line_no: u64, s: &InputScan<'_>, out: &mut Summary) {
+    // A line over the limit is matched on its first bytes; it is a
+    // candidate only if they hold a literal, as when the read loop had to
+    // cut it (see `scan_reader`).
+    let long = line.len() > s.opts.max_line;
+    let line = if long { &line[..s.opts.max_line] } else { line };
     let found = s.classifier.prefilter().rules_in(line);
+    if long && found.is_empty() {
+        return;
+    }
     if s.surely_unrelated(line, &found, out) {
         return;
     }
@@ -811,7 +949,49 @@ fn now() -> Timestamp {
 
 #[cfg(test)]
 mod tests {
-    use super::split_chunks;
+    use super::{count_long_lines, read_line_capped, split_chunks};
+
+    #[test]
+    fn capped_lines_keep_their_head_and_skip_the_rest() {
+        let data = b"short\nabcdefghij\nabcd\nabcde\nno end";
+        // A tiny reader buffer, so lines span several fills.
+        let mut r = std::io::BufReader::with_capacity(3, &data[..]);
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        loop {
+            let (n, cut) = read_line_capped(&mut r, &mut buf, 4).unwrap();
+            if n == 0 {
+                break;
+            }
+            got.push((String::from_utf8(buf.clone()).unwrap(), n, cut));
+        }
+        let want = [
+            ("shor", 6, true),
+            ("abcd", 11, true),
+            ("abcd", 5, false),
+            ("abcd", 6, true),
+            ("no e", 6, true),
+        ];
+        let want: Vec<_> = want.iter().map(|&(s, n, c)| (s.to_string(), n, c)).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn long_lines_are_counted_wherever_they_fall() {
+        for max in [1, 2, 3, 7, 10] {
+            for text in [
+                "",
+                "a",
+                "\n\n",
+                "abc\nabcdefghijk\n\nab",
+                "abcdefghijklmnopqrstuvwxyz",
+                "a\nbbbbbbbbbbbbbbbbbbbbbbbbbbb\nccccccccccc",
+            ] {
+                let naive = text.split('\n').filter(|l| l.len() > max).count() as u64;
+                assert_eq!(count_long_lines(text.as_bytes(), max), naive, "{text:?} max {max}");
+            }
+        }
+    }
 
     #[test]
     fn chunks_are_line_aligned_and_cover_the_block() {

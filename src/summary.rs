@@ -383,6 +383,8 @@ pub struct Counts {
     pub successful: u64,
     /// Candidate lines outside `--since` / `--until`.
     pub outside_window: u64,
+    /// Lines longer than the line limit, matched on their first bytes.
+    pub truncated: u64,
 }
 
 impl AddAssign<&Counts> for Counts {
@@ -395,6 +397,7 @@ impl AddAssign<&Counts> for Counts {
         self.benign += rhs.benign;
         self.successful += rhs.successful;
         self.outside_window += rhs.outside_window;
+        self.truncated += rhs.truncated;
     }
 }
 

@@ -106,6 +106,49 @@ fn mapped_windows_equal_reading() {
     }
 }
 
+/// Lines over the line limit are matched on their first `max_line` bytes,
+/// and counted as truncated, the same way whether a block holds them whole
+/// or the read loop has to cut them, read or mapped.
+#[test]
+fn long_lines_are_cut_the_same_way_at_any_block_size() {
+    let c = Classifier::new(rules::builtin().unwrap()).unwrap();
+    let fail = "E0825 12:00:00.1 1 remote_image.go:180] \"PullImage from image service failed\" err=\"failed to pull and unpack image \\\"a.io/b:1\\\": dial tcp: lookup a.io: no such host\"";
+    let max = 400;
+    let pad = |n: usize| "x".repeat(n);
+    let lines = [
+        fail.to_string(),                   // short: classified
+        format!("{fail} {}", pad(5000)),    // long, failure in the head
+        format!("{} {fail}", pad(5000)),    // long, failure past the head
+        pad(max),                           // exactly the limit: not long
+        pad(max + 1),                       // one over
+        format!("{}{fail}", pad(max - 20)), // long, literal cut by the limit
+        fail.to_string(),
+    ];
+    let data = lines.join("\n");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.log");
+    for data in [data.clone(), format!("{data}\n"), format!("{data}\n{}", pad(3000))] {
+        std::fs::write(&path, &data).unwrap();
+        let one = ScanOptions { keep_events: true, max_line: max, ..ScanOptions::default() };
+        let want = scan_bytes(data.as_bytes(), &c, &one);
+        let counts = &want.inputs[&0].counts;
+        assert_eq!(counts.truncated, 4 + u64::from(data.ends_with('x')), "{counts:?}");
+        assert_eq!(counts.classified, 3, "{counts:?}");
+        assert_eq!(counts.bytes, data.len() as u64);
+        for block in [64, 100, 399, 401, 1000, 4096] {
+            let opts = ScanOptions { block_size: block, min_chunk: 16, threads: 2, ..one.clone() };
+            let got = scan_bytes(data.as_bytes(), &c, &opts);
+            assert_eq!(got, want, "read, block {block}");
+            let file = std::fs::File::open(&path).unwrap();
+            let ctx = LineContext::in_year(2024);
+            let scan = InputScan { input: 0, ctx: &ctx, classifier: &c, opts: &opts };
+            let mut got = Summary::default();
+            scan_mapped(&file, data.len() as u64, &scan, &mut got).unwrap();
+            assert_eq!(got, want, "mapped, block {block}");
+        }
+    }
+}
+
 fn walk(dir: &str) -> Vec<std::path::PathBuf> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut out = Vec::new();

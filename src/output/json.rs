@@ -61,6 +61,7 @@ struct CountsWire {
     benign: u64,
     successful: u64,
     outside_window: u64,
+    truncated: u64,
 }
 
 impl From<&Counts> for CountsWire {
@@ -74,6 +75,7 @@ impl From<&Counts> for CountsWire {
             benign: c.benign,
             successful: c.successful,
             outside_window: c.outside_window,
+            truncated: c.truncated,
         }
     }
 }
