@@ -47,6 +47,12 @@ pub struct Cli {
     #[arg(short, long, value_name = "GLOB")]
     pub glob: Vec<String>,
 
+    /// Follow symlinks while walking directories (a link back to an
+    /// ancestor is reported as a loop). By default a link to a directory is
+    /// skipped and a link to a file is scanned.
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+
     /// Worker threads (default: all cores).
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,

@@ -90,9 +90,14 @@ impl Globs {
 }
 
 /// Expand paths into inputs. `-` is stdin; directories are walked
-/// recursively (following no symlinks to directories), their files kept as
-/// `globs` select. Files named explicitly are always kept.
-pub fn expand(paths: &[PathBuf], globs: &Globs) -> (Vec<Input>, Vec<InputError>) {
+/// recursively, their files kept as `globs` select. Files named explicitly
+/// are always kept.
+///
+/// Like ripgrep, a walk does not follow symlinks unless `follow` is set:
+/// a link to a directory is skipped, a link to a file is scanned, and a
+/// link to nothing is an error. With `follow`, links to directories are
+/// walked and a link back to an ancestor (a loop) is an error.
+pub fn expand(paths: &[PathBuf], globs: &Globs, follow: bool) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -105,23 +110,59 @@ pub fn expand(paths: &[PathBuf], globs: &Globs) -> (Vec<Input>, Vec<InputError>)
             inputs.push(Input::Path(path.clone()));
             continue;
         }
-        let walk = walkdir::WalkDir::new(path).follow_links(false).sort_by_file_name();
+        let walk = walkdir::WalkDir::new(path).follow_links(follow).sort_by_file_name();
         for entry in walk {
-            match entry {
-                Ok(e) if e.file_type().is_dir() => {}
-                Ok(e) => {
-                    if globs.is_selected(e.path()) {
-                        inputs.push(Input::Path(e.into_path()));
+            let e = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let at = e.path().unwrap_or(path);
+                    let message = match (e.loop_ancestor(), e.io_error()) {
+                        (Some(a), _) => format!("symlink loop: points back to {}", a.display()),
+                        (None, Some(io)) if io.kind() == io::ErrorKind::NotFound => {
+                            let link = at.symlink_metadata().is_ok_and(|m| m.is_symlink());
+                            if link {
+                                broken_link(at)
+                            } else {
+                                io.to_string()
+                            }
+                        }
+                        (None, Some(io)) => io.to_string(),
+                        (None, None) => e.to_string(),
+                    };
+                    let at = at.display().to_string();
+                    errors.push(InputError { path: at, message });
+                    continue;
+                }
+            };
+            if e.file_type().is_dir() || !globs.is_selected(e.path()) {
+                continue;
+            }
+            // Not following: a link is scanned when it leads to a file.
+            if e.path_is_symlink() && !follow {
+                match std::fs::metadata(e.path()) {
+                    Ok(m) if m.is_dir() => continue,
+                    Ok(_) => {}
+                    Err(_) => {
+                        errors.push(InputError {
+                            path: e.path().display().to_string(),
+                            message: broken_link(e.path()),
+                        });
+                        continue;
                     }
                 }
-                Err(e) => errors.push(InputError {
-                    path: e.path().unwrap_or(path).display().to_string(),
-                    message: e.io_error().map_or_else(|| e.to_string(), ToString::to_string),
-                }),
             }
+            inputs.push(Input::Path(e.into_path()));
         }
     }
     (inputs, errors)
+}
+
+/// The error for a symlink whose target does not exist.
+fn broken_link(path: &Path) -> String {
+    match std::fs::read_link(path) {
+        Ok(target) => format!("broken symlink: its target {} does not exist", target.display()),
+        Err(_) => "broken symlink".to_string(),
+    }
 }
 
 /// An opened input: a buffered reader over its (decompressed) bytes, and,
@@ -145,7 +186,14 @@ pub fn open(input: &Input) -> io::Result<Opened> {
             if p.is_dir() {
                 return Err(io::Error::other("is a directory"));
             }
-            let f = File::open(p)?;
+            let f = File::open(p).map_err(|e| {
+                let link = p.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+                if e.kind() == io::ErrorKind::NotFound && link {
+                    io::Error::new(e.kind(), broken_link(p))
+                } else {
+                    e
+                }
+            })?;
             let meta = f.metadata()?;
             // A second handle for mapping (a FIFO or device is only read).
             let mappable = if meta.is_file() { Some((f.try_clone()?, meta.len())) } else { None };
@@ -210,7 +258,7 @@ mod tests {
             std::fs::write(dir.path().join(f), "x\n").unwrap();
         }
         let globs = Globs::new(&["*.{log,txt}".to_string(), "!a.*".to_string()]).unwrap();
-        let (inputs, errors) = expand(&[dir.path().to_path_buf()], &globs);
+        let (inputs, errors) = expand(&[dir.path().to_path_buf()], &globs, false);
         assert!(errors.is_empty());
         let names: Vec<String> = inputs
             .iter()

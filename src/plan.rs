@@ -56,7 +56,7 @@ impl Plan {
         } else {
             cli.paths.clone()
         };
-        let (inputs, input_errors) = input::expand(&paths, &globs);
+        let (inputs, input_errors) = input::expand(&paths, &globs, cli.follow);
         let threads = ensure_threads(cli.threads)?;
         let output = match cli.output {
             OutputArg::Table => OutputKind::Table,

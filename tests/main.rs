@@ -5,5 +5,6 @@ mod corpus;
 mod envelopes;
 mod golden;
 mod oracle;
+mod robust;
 mod rules;
 mod util;
