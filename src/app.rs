@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::output;
 use crate::plan::Plan;
+use crate::redact::redact;
 use crate::scan;
 
 /// How the run ended.
@@ -41,11 +42,11 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<Outcome> {
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for e in &plan.input_errors {
-        let _ = writeln!(err, "pullscan: {}: {}", e.path, e.message);
+        let _ = writeln!(err, "pullscan: {}: {}", redact(&e.path), redact(&e.message));
     }
     for i in &report.stats.inputs {
         for e in &i.errors {
-            let _ = writeln!(err, "pullscan: {}: {}", i.path, crate::redact::redact(e));
+            let _ = writeln!(err, "pullscan: {}: {}", redact(&i.path), redact(e));
         }
         if i.errors_dropped > 0 {
             let _ = writeln!(err, "pullscan: {}: {} more errors", i.path, i.errors_dropped);

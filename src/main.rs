@@ -20,7 +20,8 @@ fn main() -> ExitCode {
         // `pullscan ... | head`: the reader left; that is not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(io::stderr(), "pullscan: {e:#}");
+            let message = format!("{e:#}");
+            let _ = writeln!(io::stderr(), "pullscan: {}", pullscan::redact::redact(&message));
             ExitCode::from(2)
         }
     }

@@ -38,7 +38,7 @@ static REDACTIONS: LazyLock<Vec<Redaction>> = LazyLock::new(|| {
         r(r"(?i)\blogin\b.*?\s(?:-p|--password)(?:\s+|=)([^\s'\x22]+)", 1),
         // password= / secret= / passwd= pairs
         r(
-            r#"(?i)\b(?:password|passwd|secret|client_secret|access_token|refresh_token)["']?[ \t]*[=:][ \t]*["']?([^\s&'",}`]+)"#,
+            r#"(?i)\b(?:password|passwd|secret|client_secret|access_token|refresh_token)["']?[ \t]*[=:][ \t]*["']?([^\s&'",}`)\]]+)"#,
             1,
         ),
     ]

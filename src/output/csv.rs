@@ -67,7 +67,7 @@ fn write_groups(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let time = |t: Option<crate::time::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
     for g in &report.groups {
         w.write_record([
-            g.key.as_str(),
+            redact(&g.key).as_ref(),
             &g.count.to_string(),
             &g.lines.to_string(),
             &join_top(&g.causes),

@@ -15,6 +15,9 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[derive(Serialize)]
 struct Document<'a> {
     schema_version: u32,
+    /// Some list had more distinct values than it keeps; the rest are
+    /// counted under "other".
+    capped: bool,
     stats: StatsWire<'a>,
     causes: Vec<CauseWire<'a>>,
     images: Vec<ImageWire<'a>>,
@@ -25,7 +28,7 @@ struct Document<'a> {
 
 #[derive(Serialize)]
 struct ImageWire<'a> {
-    image: &'a str,
+    image: std::borrow::Cow<'a, str>,
     failures: u64,
     successes: u64,
     failure_ratio: f64,
@@ -33,7 +36,7 @@ struct ImageWire<'a> {
 
 #[derive(Serialize)]
 struct GroupWire<'a> {
-    key: &'a str,
+    key: std::borrow::Cow<'a, str>,
     count: u64,
     lines: u64,
     causes: Vec<Named>,
@@ -82,7 +85,7 @@ impl From<&Counts> for CountsWire {
 
 #[derive(Serialize)]
 struct InputWire<'a> {
-    path: &'a str,
+    path: std::borrow::Cow<'a, str>,
     #[serde(flatten)]
     counts: CountsWire,
     errors: Vec<String>,
@@ -166,6 +169,7 @@ fn cause(c: &CauseReport) -> CauseWire<'_> {
 pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let doc = Document {
         schema_version: SCHEMA_VERSION,
+        capped: report.capped,
         stats: StatsWire {
             inputs: report.stats.inputs.len(),
             counts: (&report.stats.total).into(),
@@ -175,7 +179,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 .inputs
                 .iter()
                 .map(|i| InputWire {
-                    path: &i.path,
+                    path: redact(&i.path),
                     counts: (&i.counts).into(),
                     errors: i.errors.iter().map(|e| redact(e).into_owned()).collect(),
                     errors_dropped: i.errors_dropped,
@@ -187,7 +191,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             .images
             .iter()
             .map(|i| ImageWire {
-                image: &i.image,
+                image: redact(&i.image),
                 failures: i.failures,
                 successes: i.successes,
                 failure_ratio: (i.failure_ratio() * 1000.0).round() / 1000.0,
@@ -198,7 +202,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             .groups
             .iter()
             .map(|g| GroupWire {
-                key: &g.key,
+                key: redact(&g.key),
                 count: g.count,
                 lines: g.lines,
                 causes: named(&g.causes),

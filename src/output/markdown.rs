@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{human, join_top, seen};
+use super::{human, join_top, notes, seen};
 use crate::redact::redact;
 use crate::summary::Report;
 
@@ -23,6 +23,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         human(t.classified),
         human(t.unclassified)
     )?;
+    for note in notes(report) {
+        writeln!(out, "> Note: {note}.\n")?;
+    }
     if report.causes.is_empty() {
         return writeln!(out, "No image pull failures found.");
     }
@@ -44,7 +47,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "\n| Group | Count | Causes |")?;
         writeln!(out, "| --- | ---: | --- |")?;
         for g in &report.groups {
-            writeln!(out, "| {} | {} | {} |", cell(&g.key), g.count, cell(&join_top(&g.causes)))?;
+            writeln!(
+                out,
+                "| {} | {} | {} |",
+                cell(&redact(&g.key)),
+                g.count,
+                cell(&join_top(&g.causes))
+            )?;
         }
     }
     if !report.images.is_empty() {
@@ -52,7 +61,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "| --- | ---: | ---: | ---: |")?;
         for i in &report.images {
             let ratio = i.failure_ratio() * 100.0;
-            writeln!(out, "| `{}` | {} | {} | {ratio:.0} % |", i.image, i.failures, i.successes)?;
+            writeln!(
+                out,
+                "| `{}` | {} | {} | {ratio:.0} % |",
+                redact(&i.image),
+                i.failures,
+                i.successes
+            )?;
         }
     }
     for c in &report.causes {

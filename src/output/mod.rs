@@ -49,9 +49,34 @@ pub fn write(kind: OutputKind, report: &Report, out: &mut dyn Write) -> io::Resu
     }
 }
 
+/// What people should know about how complete the report is: lines cut
+/// for matching, lists cut at their cap.
+fn notes(report: &Report) -> Vec<String> {
+    let mut notes = Vec::new();
+    let cut = report.stats.total.truncated;
+    if cut > 0 {
+        notes.push(format!(
+            "{} line{} over {} MiB matched on {} first MiB only",
+            human(cut),
+            if cut == 1 { "" } else { "s" },
+            crate::scan::MAX_LINE >> 20,
+            if cut == 1 { "its" } else { "their" },
+        ));
+    }
+    if report.capped {
+        notes.push(format!(
+            "lists capped at {} distinct values ({} --by groups); the rest are counted under \"other\"",
+            human(crate::summary::TALLY_CAP as u64),
+            human(crate::summary::GROUP_CAP as u64)
+        ));
+    }
+    notes
+}
+
 /// `a (3), b (1)`: a top list on one line.
 fn join_top(items: &[(String, u64)]) -> String {
-    items.iter().map(|(k, n)| format!("{k} ({n})")).collect::<Vec<_>>().join(", ")
+    let each = items.iter().map(|(k, n)| format!("{} ({n})", crate::redact::redact(k)));
+    each.collect::<Vec<_>>().join(", ")
 }
 
 /// `first → last`, or what is known.

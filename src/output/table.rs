@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
 
-use super::{human, join_top, seen};
+use super::{human, join_top, notes, seen};
 use crate::redact::redact;
 use crate::summary::{CauseReport, Report};
 
@@ -35,6 +35,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             String::new()
         }
     )?;
+    for note in notes(report) {
+        writeln!(out, "note: {note}")?;
+    }
     if report.causes.is_empty() {
         writeln!(out, "No image pull failures found.")?;
         return Ok(());
@@ -76,8 +79,8 @@ fn overview(report: &Report) -> Table {
         table.add_row(vec![
             Cell::new(&c.cause),
             Cell::new(human(c.count)).set_alignment(CellAlignment::Right),
-            Cell::new(first_of(&c.images, usize::from(IMAGE_COL) - 9)),
-            Cell::new(first_of(&c.registries, usize::from(REGISTRY_COL) - 9)),
+            Cell::new(redact(&first_of(&c.images, usize::from(IMAGE_COL) - 9))),
+            Cell::new(redact(&first_of(&c.registries, usize::from(REGISTRY_COL) - 9))),
         ]);
     }
     table
@@ -97,7 +100,7 @@ fn groups(report: &Report) -> Table {
         .set_header(["Group", "Count", "Causes"]);
     for g in &report.groups {
         table.add_row(vec![
-            Cell::new(truncate(&g.key, 40)),
+            Cell::new(truncate(&redact(&g.key), 40)),
             Cell::new(human(g.count)).set_alignment(CellAlignment::Right),
             Cell::new(join_top(&g.causes)),
         ]);
@@ -114,7 +117,7 @@ fn images(report: &Report) -> Table {
         .set_header(["Image", "Failed", "Pulled", "Failure ratio"]);
     for i in &report.images {
         table.add_row(vec![
-            Cell::new(truncate(&i.image, 60)),
+            Cell::new(truncate(&redact(&i.image), 60)),
             Cell::new(human(i.failures)).set_alignment(CellAlignment::Right),
             Cell::new(human(i.successes)).set_alignment(CellAlignment::Right),
             Cell::new(format!("{:.0} %", i.failure_ratio() * 100.0))
