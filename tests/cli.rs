@@ -170,6 +170,10 @@ fn bad_rule_files_are_clear_errors() {
             "[[rules]]\nid = \"network.proxy\"\ncause = \"auth.denied\"\ntitle = \"t\"\npatterns = ['abcd']\n",
             "duplicate rule id",
         ),
+        (
+            "[[rules]]\nid = \"x.big\"\ncause = \"auth.denied\"\ntitle = \"t\"\npatterns = ['(?:abcd\\w{100}){1000}']\n",
+            "rule x.big: pattern \"(?:abcd\\\\w{100}){1000}\": too large",
+        ),
     ];
     for (content, want) in cases {
         let dir = tempfile::tempdir().unwrap();

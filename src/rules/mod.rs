@@ -416,9 +416,30 @@ pub fn compile_patterns(patterns: &[String]) -> Result<Vec<Pattern>, (String, St
                 .configure(config.clone())
                 .syntax(syntax::Config::new().utf8(false))
                 .build(p)
-                .map_err(|e| (p.clone(), e.to_string()))
+                .map_err(|e| (p.clone(), build_error(&e)))
         })
         .collect()
+}
+
+/// What is wrong with a pattern, in words: regex-automata's own message
+/// for a size limit is only "error building NFA".
+fn build_error(e: &regex_automata::meta::BuildError) -> String {
+    if let Some(limit) = e.size_limit() {
+        return format!(
+            "too large: it compiles past the {limit}-byte limit (counted repetitions such as \
+             {{1000}} multiply the pattern; use + or * where the count does not matter)"
+        );
+    }
+    if let Some(syntax) = e.syntax_error() {
+        return syntax.to_string();
+    }
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message = format!("{message}: {s}");
+        source = s.source();
+    }
+    message
 }
 
 fn parse_file(origin: &str, text: &str) -> Result<RuleFileSyntax, RuleError> {
