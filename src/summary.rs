@@ -110,6 +110,11 @@ impl Tally {
         self.counts.get(key).copied().unwrap_or(0)
     }
 
+    /// Whether keys arrived after the cap and went to `other`.
+    pub fn capped(&self) -> bool {
+        self.other > 0
+    }
+
     /// Whether any key was counted.
     pub fn is_empty(&self) -> bool {
         self.counts.is_empty() && self.other == 0
@@ -228,6 +233,15 @@ impl CauseStats {
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
         offer_earliest(&mut self.sample, ev.at, || ev.message.clone());
+    }
+}
+
+impl CauseStats {
+    /// Whether any of its lists went over the cap.
+    fn capped(&self) -> bool {
+        [&self.images, &self.registries, &self.hosts, &self.pods, &self.rules]
+            .iter()
+            .any(|t| t.capped())
     }
 }
 
@@ -465,7 +479,7 @@ impl Summary {
         }
         if !by.is_empty() {
             let key: Vec<String> = by.iter().map(|k| k.value(&ev, rules)).collect();
-            let g = self.groups.entry(key.join(" / ")).or_default();
+            let g = group_entry(&mut self.groups, key.join(" / "));
             g.occurrences += n;
             g.lines += 1;
             g.causes.add(&GroupKey::Cause.value(&ev, rules), n);
@@ -528,7 +542,12 @@ impl Summary {
             .collect();
         groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
         let pulled = self.pulled_registries.top(usize::MAX);
-        Report { stats, causes, events, images, groups, pulled_registries: pulled }
+        let capped = self.causes.values().any(CauseStats::capped)
+            || [&self.failed_images, &self.pulled_images, &self.pulled_registries]
+                .iter()
+                .any(|t| t.capped())
+            || self.groups.len() > GROUP_CAP;
+        Report { stats, causes, events, images, groups, pulled_registries: pulled, capped }
     }
 }
 
@@ -559,10 +578,29 @@ impl AddAssign<Summary> for Summary {
         self.pulled_images += &rhs.pulled_images;
         self.pulled_registries += &rhs.pulled_registries;
         for (k, g) in &rhs.groups {
-            *self.groups.entry(k.clone()).or_default() += g;
+            *group_entry(&mut self.groups, k.clone()) += g;
         }
     }
 }
+
+/// `--by` groups kept before new keys go to [`CAPPED_GROUP`]. Lower than
+/// [`TALLY_CAP`]: each group holds tallies of its own, and a report of a
+/// thousand groups is already more than anyone reads.
+pub const GROUP_CAP: usize = 1_000;
+
+/// The `--by` group named `key`, or, once [`GROUP_CAP`] groups exist, the
+/// group [`CAPPED_GROUP`] for every new key.
+fn group_entry(groups: &mut BTreeMap<String, GroupStats>, key: String) -> &mut GroupStats {
+    let key = if groups.len() >= GROUP_CAP && !groups.contains_key(&key) {
+        CAPPED_GROUP.to_string()
+    } else {
+        key
+    };
+    groups.entry(key).or_default()
+}
+
+/// The `--by` group of the keys that came after the cap.
+pub const CAPPED_GROUP: &str = "other";
 
 /// The cause id of lines no rule matched.
 pub const UNCLASSIFIED: &str = "unclassified";
@@ -873,6 +911,9 @@ pub struct Report {
     pub groups: Vec<GroupReport>,
     /// Successful pulls per registry.
     pub pulled_registries: Vec<(String, u64)>,
+    /// Whether some list had more distinct values than [`TALLY_CAP`]; the
+    /// rest were counted under `other`.
+    pub capped: bool,
 }
 
 #[cfg(test)]
