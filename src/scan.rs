@@ -639,6 +639,8 @@ pub fn scan_mapped(file: &File, len: u64, s: &InputScan<'_>, out: &mut Summary) 
     let mut len = len;
     // Inside a line over the limit, already matched on its first bytes.
     let mut skipping = false;
+    // The input's stats exist even when it has no bytes, as when read.
+    out.input_mut(s.input);
     while start < len {
         len = len.min(file.metadata()?.len());
         if start >= len {

@@ -72,7 +72,13 @@ fn role(name: &str) -> Option<(Role, u8)> {
 
 /// Whether a column name is one this mapping reads.
 pub(crate) fn is_column(name: &str) -> bool {
-    role(name).is_some()
+    role(column_name(name)).is_some()
+}
+
+/// A column name as [`Columns::from_names`] reads it: without surrounding
+/// spaces or a BOM.
+fn column_name(name: &str) -> &str {
+    name.trim().trim_start_matches('\u{feff}')
 }
 
 /// Where each field is, by column index, for one header (CSV) or one
@@ -102,7 +108,7 @@ impl Columns {
         }
         let mut c = Columns::default();
         for (i, name) in names.into_iter().enumerate() {
-            let name = name.trim().trim_start_matches('\u{feff}');
+            let name = column_name(name);
             let Some((role, rank)) = role(name) else { continue };
             match role {
                 Role::Message => keep(&mut c.message, i, rank),

@@ -53,6 +53,7 @@ struct Masks {
     quote: u64,
     newline: u64,
     comma: u64,
+    cr: u64,
     /// Bytes a closing quote may precede: `,` `\r` `\n` `"`.
     after_close: u64,
     /// Bytes an opening quote may follow: `,` `\n` `"`.
@@ -66,6 +67,7 @@ fn masks(w: &[u8; 64]) -> Masks {
         quote,
         newline,
         comma,
+        cr,
         after_close: comma | cr | newline | quote,
         before_open: comma | newline | quote,
     }
@@ -130,12 +132,14 @@ pub fn frame(chunk: &[u8], inside: bool) -> Framed {
     // opening quote may follow it, and it is no closing quote.
     let mut prev_before_open = 1u64;
     let mut prev_close = 0u64;
+    // A `\r` outside quotes in the previous word's last byte.
+    let mut prev_cr = 0u64;
     let mut bad = 0u64;
     let mut base = 0;
     let mut word = [0u8; 64];
     while base < chunk.len() {
-        let m = if let Some(w) = chunk[base..].first_chunk::<64>() {
-            masks(w)
+        let (m, end) = if let Some(w) = chunk[base..].first_chunk::<64>() {
+            (masks(w), 0)
         } else {
             // The tail, padded with NULs (none of the characters above).
             let rest = &chunk[base..];
@@ -144,7 +148,7 @@ pub fn frame(chunk: &[u8], inside: bool) -> Framed {
             let mut m = masks(&word);
             // The end of input may follow a closing quote.
             m.after_close |= u64::MAX << rest.len();
-            m
+            (m, u64::MAX << rest.len())
         };
         let quoted = prefix_xor(m.quote) ^ inside;
         inside = 0u64.wrapping_sub(quoted >> 63);
@@ -154,6 +158,11 @@ pub fn frame(chunk: &[u8], inside: bool) -> Framed {
         bad |= (close << 1 | prev_close) & !m.after_close;
         prev_before_open = m.before_open >> 63;
         prev_close = close >> 63;
+        // A `\r` outside quotes ends a record for the csv crate, as `\n`
+        // does: only one before a `\n` (CRLF) or at the end is framed alike.
+        let cr = m.cr & !quoted;
+        bad |= (cr << 1 | prev_cr) & !(m.newline | end);
+        prev_cr = cr >> 63;
         let mut ends = m.newline & !quoted;
         let mut seps = m.comma & !quoted;
         while ends != 0 {
