@@ -5,6 +5,7 @@ mod corpus;
 mod envelopes;
 mod golden;
 mod oracle;
+mod props;
 mod robust;
 mod rules;
 mod util;
