@@ -6,6 +6,7 @@ mod envelopes;
 mod golden;
 mod oracle;
 mod props;
+mod regressions;
 mod robust;
 mod rules;
 mod util;

@@ -336,8 +336,7 @@ pub fn read_csv_rows(
     bad: &mut dyn FnMut(DocError),
 ) -> Result<(), DocError> {
     let starts = Rc::new(RefCell::new(VecDeque::new()));
-    let lines =
-        LineStarts { inner: r, offset: 0, line: 1, at_start: true, starts: Rc::clone(&starts) };
+    let lines = LineStarts::new(r, (1, 0), Rc::clone(&starts));
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(lines);
     let mut row = csv::ByteRecord::new();
     if !next_row(&mut rdr, &mut row, (1, 0))? {
@@ -359,7 +358,7 @@ pub fn read_csv_rows_from(
     bad: &mut dyn FnMut(DocError),
 ) -> Result<(), DocError> {
     let starts = Rc::new(RefCell::new(VecDeque::new()));
-    let lines = LineStarts { inner: r, offset, line, at_start: true, starts: Rc::clone(&starts) };
+    let lines = LineStarts::new(r, (line, offset), Rc::clone(&starts));
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(lines);
     read_csv_body(&mut rdr, header, &starts, (line, offset), each, bad)
 }
@@ -428,12 +427,28 @@ fn row_start(
 }
 
 /// A reader that notes where each line starts, for [`row_start`].
+///
+/// The csv crate ends a record at a bare CR (one no LF follows) as well
+/// as at LF, so a row can start mid-line after a bare CR: such a start is
+/// noted too, on the line the CR is on. A CR that ends one read is
+/// decided by the first byte of the next (`after_cr`).
 struct LineStarts<'r> {
     inner: &'r mut dyn Read,
     offset: u64,
     line: u64,
     at_start: bool,
+    after_cr: bool,
     starts: Rc<RefCell<VecDeque<LineStart>>>,
+}
+
+impl LineStarts<'_> {
+    fn new(
+        inner: &mut dyn Read,
+        (line, offset): (u64, u64),
+        starts: Rc<RefCell<VecDeque<LineStart>>>,
+    ) -> LineStarts<'_> {
+        LineStarts { inner, offset, line, at_start: true, after_cr: false, starts }
+    }
 }
 
 impl Read for LineStarts<'_> {
@@ -441,6 +456,10 @@ impl Read for LineStarts<'_> {
         let n = self.inner.read(buf)?;
         let mut starts = self.starts.borrow_mut();
         let read = &buf[..n];
+        if self.after_cr && !read.is_empty() {
+            self.after_cr = false;
+            self.at_start = read[0] != b'\n';
+        }
         let mut i = 0;
         while i < read.len() {
             if self.at_start {
@@ -448,13 +467,15 @@ impl Read for LineStarts<'_> {
                 starts.push_back((self.offset + i as u64, self.line, blank));
                 self.at_start = false;
             }
-            match memchr::memchr(b'\n', &read[i..]) {
-                Some(nl) => {
-                    i += nl + 1;
-                    self.line += 1;
-                    self.at_start = true;
-                }
-                None => break,
+            let Some(end) = memchr::memchr2(b'\n', b'\r', &read[i..]) else { break };
+            i += end + 1;
+            if read[i - 1] == b'\n' {
+                self.line += 1;
+                self.at_start = true;
+            } else if i == read.len() {
+                self.after_cr = true;
+            } else if read[i] != b'\n' {
+                self.at_start = true;
             }
         }
         self.offset += n as u64;
