@@ -36,7 +36,7 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<Outcome> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(plan.scan.threads).build()?;
     let summary = pool.install(|| scan::scan(&plan.inputs, &plan.classifier, &plan.scan));
     let names: Vec<String> = plan.inputs.iter().map(|i| i.name()).collect();
-    let report = summary.finish(plan.classifier.rules(), &names);
+    let report = summary.finish_with(plan.classifier.rules(), &names, &plan.report);
 
     let mut errors = plan.input_errors.len();
     let stderr = io::stderr();

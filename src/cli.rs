@@ -85,6 +85,17 @@ pub struct Cli {
     /// node, pod, namespace, revision.
     #[arg(long, value_name = "FIELD", value_delimiter = ',')]
     pub by: Vec<String>,
+
+    /// Count lines that repeat a line of an earlier input (same time, host
+    /// and message, as in a log and its rotated copy) again. By default
+    /// they are counted once; the stats say how many there were.
+    #[arg(long)]
+    pub no_dedup: bool,
+
+    /// The longest quiet time within one incident (failures of one image
+    /// for one cause): `90s`, `30m`, `2h`, `1d`.
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub incident_gap: String,
 }
 
 /// `--output` values.

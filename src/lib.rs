@@ -33,6 +33,7 @@ pub mod classify;
 pub mod cli;
 pub mod format;
 pub mod image;
+pub mod incident;
 pub mod input;
 pub mod output;
 pub mod plan;

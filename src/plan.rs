@@ -15,7 +15,7 @@ use crate::input::{self, Input, InputError};
 use crate::output::OutputKind;
 use crate::rules;
 use crate::scan::{self, ScanOptions};
-use crate::summary::{GroupKey, UNCLASSIFIED};
+use crate::summary::{GroupKey, ReportOptions, UNCLASSIFIED};
 use crate::time::Timestamp;
 
 /// Everything resolved.
@@ -33,6 +33,8 @@ pub struct Plan {
     pub fail_on: Option<GlobSet>,
     /// Scanner options.
     pub scan: ScanOptions,
+    /// How the report is made.
+    pub report: ReportOptions,
 }
 
 impl Plan {
@@ -82,9 +84,14 @@ impl Plan {
             until,
             group_by,
             map_min: if cli.no_mmap { None } else { Some(scan::MAP_MIN) },
+            dedup: !cli.no_dedup,
             ..ScanOptions::default()
         };
-        Ok(Plan { inputs, input_errors, classifier, output, fail_on, scan })
+        let report = ReportOptions {
+            incident_gap_secs: ensure_duration("--incident-gap", &cli.incident_gap)?,
+            dedup: !cli.no_dedup,
+        };
+        Ok(Plan { inputs, input_errors, classifier, output, fail_on, scan, report })
     }
 }
 
@@ -135,6 +142,28 @@ fn ensure_threads(threads: Option<usize>) -> Result<usize> {
     }
 }
 
+/// `90s`, `30m`, `2h`, `7d`, `1w` as seconds; `None` if it is not one.
+fn parse_age(v: &str) -> Option<i64> {
+    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+    let unit = match &v[digits..] {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return None,
+    };
+    let n = v[..digits].parse::<i64>().ok()?;
+    Some(n.saturating_mul(unit))
+}
+
+fn ensure_duration(flag: &str, value: &str) -> Result<i64> {
+    match parse_age(value.trim()) {
+        Some(secs) => Ok(secs),
+        None => bail!("{flag} {value:?}: expected a duration such as 90s, 30m, 2h, 1d"),
+    }
+}
+
 /// `--since` / `--until`: RFC 3339 (a date alone is its midnight UTC) or an
 /// age before `now` (`90s`, `30m`, `2h`, `7d`, `1w`).
 fn ensure_time(flag: &str, value: &str, now: Timestamp) -> Result<Timestamp> {
@@ -149,20 +178,9 @@ fn ensure_time(flag: &str, value: &str, now: Timestamp) -> Result<Timestamp> {
             return Ok(t);
         }
     }
-    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
-    let unit = match &v[digits..] {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => 0,
-    };
-    match v[..digits].parse::<i64>() {
-        Ok(n) if unit > 0 && digits > 0 => {
-            Ok(Timestamp { secs: now.secs - n.saturating_mul(unit), ..now })
-        }
-        _ => bail!(
+    match parse_age(v) {
+        Some(age) => Ok(Timestamp { secs: now.secs.saturating_sub(age), ..now }),
+        None => bail!(
             "{flag} {value:?}: expected an RFC 3339 time (2024-11-22T09:00:00Z, 2024-11-22) \
              or an age such as 30m, 2h, 7d"
         ),
@@ -199,6 +217,16 @@ mod tests {
         assert!(t("yesterday").is_err());
         assert!(t("2x").is_err());
         assert!(t("h").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(ensure_duration("--incident-gap", "30m").unwrap(), 1800);
+        assert_eq!(ensure_duration("--incident-gap", " 2h ").unwrap(), 7200);
+        assert_eq!(ensure_duration("--incident-gap", "0s").unwrap(), 0);
+        for bad in ["", "m", "30", "30min", "-5m", "1.5h"] {
+            assert!(ensure_duration("--incident-gap", bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -16,7 +16,9 @@
 //! record; each record goes through the same [`account`].
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fs::File;
+use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead, Read};
 use std::path::Path;
 
@@ -28,7 +30,7 @@ use crate::image::{self, ImageRef};
 use crate::input::{self, Input};
 use crate::prefilter::{Found, Tuned};
 use crate::record::Record;
-use crate::summary::{Event, GroupKey, Origin, Position, Summary};
+use crate::summary::{Event, GroupKey, Origin, Position, Summary, FINGERPRINT_CAP};
 use crate::time::{Timestamp, YearPolicy};
 
 /// How to scan.
@@ -58,6 +60,10 @@ pub struct ScanOptions {
     pub until: Option<Timestamp>,
     /// Extra grouping of the reported lines (`--by`); empty = by cause only.
     pub group_by: Vec<GroupKey>,
+    /// Leave out of the summary a line that repeats (same time, host and
+    /// message) a line of an earlier input, such as a log and its rotated
+    /// copy. Duplicates are counted either way (`--no-dedup`: kept).
+    pub dedup: bool,
 }
 
 impl Default for ScanOptions {
@@ -73,9 +79,13 @@ impl Default for ScanOptions {
             since: None,
             until: None,
             group_by: Vec::new(),
+            dedup: true,
         }
     }
 }
+
+/// Fingerprints of the reported lines of the inputs scanned so far.
+pub type Fingerprints = HashSet<u64>;
 
 /// Lines longer than this are matched on their first `MAX_LINE` bytes
 /// (and counted, as `truncated`): a line of 64 MiB from a binary file or a
@@ -99,6 +109,18 @@ pub struct InputScan<'a> {
     pub classifier: &'a Classifier,
     /// How to scan.
     pub opts: &'a ScanOptions,
+    /// When there are several inputs: duplicates of earlier inputs' lines
+    /// are looked for.
+    pub dedup: Option<Dedup<'a>>,
+}
+
+/// Finding lines that repeat an earlier input's.
+#[derive(Clone, Copy, Debug)]
+pub struct Dedup<'a> {
+    /// The fingerprints of the reported lines of the inputs before.
+    pub earlier: &'a Fingerprints,
+    /// Collect this input's fingerprints too (an input follows).
+    pub remember: bool,
 }
 
 impl InputScan<'_> {
@@ -119,20 +141,36 @@ impl InputScan<'_> {
 
 /// Scan every input; errors on one input are recorded in its stats and the
 /// others are still scanned.
+///
+/// Inputs are scanned one after another (each in parallel chunks), so
+/// when one is scanned every earlier one is complete, and a line that
+/// repeats an earlier input's is found the same way in every run.
 pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Summary {
     let mut total = Summary::default();
+    let mut earlier: Option<Fingerprints> = (inputs.len() > 1).then(Fingerprints::new);
     for (i, input) in inputs.iter().enumerate() {
         let years = match opts.year {
             Some(y) => YearPolicy::fixed(y),
             None => YearPolicy::ending_at(input.modified().unwrap_or_else(now)),
         };
         let ctx = LineContext { years };
-        let mut part = Summary::default();
-        let scan = InputScan { input: i, ctx: &ctx, classifier, opts };
+        let mut part = Summary { marks_before: total.marks.len(), ..Summary::default() };
+        let remember = i + 1 < inputs.len();
+        let dedup = earlier.as_ref().map(|earlier| Dedup { earlier, remember });
+        let scan = InputScan { input: i, ctx: &ctx, classifier, opts, dedup };
         let result = scan_input(input, &scan, &mut part);
         let stats = part.input_mut(i);
         if let Err(e) = result {
             stats.add_error(e.to_string());
+        }
+        if let Some(seen) = &mut earlier {
+            for fp in part.fingerprints.drain(..) {
+                if seen.len() < FINGERPRINT_CAP || seen.contains(&fp) {
+                    seen.insert(fp);
+                } else {
+                    total.fingerprints_dropped += 1;
+                }
+            }
         }
         total += part;
     }
@@ -483,8 +521,9 @@ fn csv_block(
         jobs.push((records, at, acc));
         acc += f.newlines;
     }
+    let marks_before = out.marks_before + out.marks.len();
     let work = |(records, at, base): &CsvJob| {
-        let mut part = Summary::default();
+        let mut part = Summary { marks_before, ..Summary::default() };
         let mut parser = CsvParser::default();
         let (mut counted_to, mut line) = (*at, *base);
         let mut bad = Vec::new();
@@ -753,8 +792,9 @@ fn scan_block(
         bases.push(acc);
         acc += f.newlines;
     }
+    let marks_before = out.marks_before + out.marks.len();
     let work = |((chunk, found), base): ((&&[u8], &Candidates), &u64)| {
-        let mut part = Summary::default();
+        let mut part = Summary { marks_before, ..Summary::default() };
         for &(start, line) in &found.lines {
             let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
             scan_line(&chunk[start..end], base + line + 1, s, &mut part);
@@ -913,6 +953,23 @@ pub fn account(
         Some(img) => Some(img.registry_host().to_string()),
         None => image::find_registry_host(&record.message).map(str::to_string),
     };
+    if let (Some(dedup), Some(t)) = (s.dedup, record.time) {
+        let fp = fingerprint(t, record.host.as_deref(), &record.message);
+        if dedup.earlier.contains(&fp) {
+            if !success {
+                out.input_mut(at.0).counts.duplicates += 1;
+            }
+            if opts.dedup {
+                return;
+            }
+        } else if dedup.remember {
+            if out.fingerprints.len() < FINGERPRINT_CAP {
+                out.fingerprints.push(fp);
+            } else {
+                out.fingerprints_dropped += 1;
+            }
+        }
+    }
     if success {
         out.add_success(image.as_ref(), registry.as_deref(), u64::from(record.count.max(1)));
         return;
@@ -943,6 +1000,15 @@ pub fn account(
         message: record.message.into_owned(),
     };
     out.add_event(ev, rules, &opts.group_by, opts.keep_events);
+}
+
+/// What makes two lines one event: the time to the nanosecond, the host
+/// and the message. Lines without a time are never duplicates: two equal
+/// messages could be two events.
+fn fingerprint(t: Timestamp, host: Option<&str>, message: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    (t.secs, t.nanos, host, message).hash(&mut h);
+    h.finish()
 }
 
 fn now() -> Timestamp {

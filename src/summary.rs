@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::AddAssign;
 
 use crate::image::{ImageRef, RegistryKind};
+use crate::incident::{self, Mark};
 use crate::record::{Emitter, Envelope, Format};
 use crate::rules::{Remediation, RuleSet};
 use crate::time::Timestamp;
@@ -399,6 +400,11 @@ pub struct Counts {
     pub outside_window: u64,
     /// Lines longer than the line limit, matched on their first bytes.
     pub truncated: u64,
+    /// Reported lines (`classified` or `unclassified`) that repeat (same
+    /// time, host and message) a line of an earlier input; left out of
+    /// the summary unless `--no-dedup`. (A successful pull that repeats
+    /// one stays in `successful` and is left out of the failure ratio.)
+    pub duplicates: u64,
 }
 
 impl AddAssign<&Counts> for Counts {
@@ -412,6 +418,7 @@ impl AddAssign<&Counts> for Counts {
         self.successful += rhs.successful;
         self.outside_window += rhs.outside_window;
         self.truncated += rhs.truncated;
+        self.duplicates += rhs.duplicates;
     }
 }
 
@@ -466,6 +473,57 @@ pub struct Summary {
     pub pulled_registries: Tally,
     /// `--by` groups, keyed by the joined group values.
     pub groups: BTreeMap<String, GroupStats>,
+    /// What attribution and incidents need of each reported line, in
+    /// input order, at most [`MARK_CAP`].
+    pub marks: Vec<Mark>,
+    /// Reported lines past [`MARK_CAP`]: counted in the aggregates, left
+    /// out of attribution and incidents.
+    pub marks_dropped: u64,
+    /// Marks kept before this summary's lines in the whole run (by the
+    /// summaries it will be merged into): a chunk collects only what the
+    /// run still has room for, so chunks of a long log do not each hold
+    /// [`MARK_CAP`] marks that the merge then drops.
+    pub marks_before: usize,
+    /// Image names by the hash marks carry, at most [`TALLY_CAP`].
+    pub image_names: BTreeMap<u64, String>,
+    /// Fingerprints of the reported lines, for finding their duplicates
+    /// in later inputs (collected only when the scan asks for them).
+    pub fingerprints: Vec<u64>,
+    /// Fingerprints not remembered, past the cap of the scan.
+    pub fingerprints_dropped: u64,
+}
+
+/// Fingerprints remembered for finding duplicates across inputs (a
+/// `HashSet<u64>` of this many is about 20 MB). Past it, lines of later
+/// inputs may repeat ones not remembered: they are counted as
+/// `fingerprints_dropped`.
+pub const FINGERPRINT_CAP: usize = 1 << 20;
+
+/// Reported lines kept for attribution and incidents (56 bytes each).
+pub const MARK_CAP: usize = 200_000;
+
+/// A non-zero hash of some strings, for marks and fingerprints. Not
+/// randomised: equal in every chunk and run.
+pub fn key_hash<'a>(parts: impl IntoIterator<Item = &'a str>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    for p in parts {
+        p.hash(&mut h);
+    }
+    h.finish().max(1)
+}
+
+impl Event {
+    /// The hash of the line's scope for attribution: its pod (namespace
+    /// and name) or its app revision; 0 when it says neither.
+    fn scope_hash(&self) -> u64 {
+        let o = &self.origin;
+        match (&o.pod, &o.revision) {
+            (Some(p), _) => key_hash(["pod", o.namespace.as_deref().unwrap_or(""), p]),
+            (None, Some(r)) => key_hash(["revision", o.app.as_deref().unwrap_or(""), r]),
+            (None, None) => 0,
+        }
+    }
 }
 
 impl Summary {
@@ -489,6 +547,19 @@ impl Summary {
             g.first = min_time(g.first, ev.time);
             g.last = max_time(g.last, ev.time);
         }
+        if self.marks_before + self.marks.len() < MARK_CAP {
+            let image = image.as_deref().map_or(0, |img| {
+                let h = key_hash([img]);
+                if self.image_names.len() < TALLY_CAP {
+                    self.image_names.entry(h).or_insert_with(|| img.to_string());
+                }
+                h
+            });
+            let scope = ev.scope_hash();
+            self.marks.push(Mark::new(ev.at, ev.time, ev.cause, ev.count, image, scope));
+        } else {
+            self.marks_dropped += 1;
+        }
         if keep {
             self.events.push(ev);
         }
@@ -509,9 +580,25 @@ impl Summary {
         self.inputs.entry(input).or_default()
     }
 
-    /// Turn the aggregate into a report.
-    pub fn finish(mut self, rules: &RuleSet, input_names: &[String]) -> Report {
-        let mut stats = Stats::default();
+    /// Turn the aggregate into a report, with the default
+    /// [`ReportOptions`].
+    pub fn finish(self, rules: &RuleSet, input_names: &[String]) -> Report {
+        self.finish_with(rules, input_names, &ReportOptions::default())
+    }
+
+    /// Turn the aggregate into a report: causes ranked, symptoms
+    /// attributed ([`incident`]), incidents split, top-k lists cut.
+    pub fn finish_with(
+        mut self,
+        rules: &RuleSet,
+        input_names: &[String],
+        opts: &ReportOptions,
+    ) -> Report {
+        let mut stats = Stats {
+            dedup: opts.dedup,
+            duplicates_unchecked: self.fingerprints_dropped,
+            ..Stats::default()
+        };
         for (i, name) in input_names.iter().enumerate() {
             let mut s = self.inputs.remove(&i).unwrap_or_default();
             s.path = name.clone();
@@ -519,8 +606,26 @@ impl Summary {
             stats.errors += s.error_count();
             stats.inputs.push(s);
         }
-        let mut causes: Vec<CauseReport> =
-            self.causes.iter().map(|(c, st)| cause_report(*c, st, rules, input_names)).collect();
+        let names = &self.image_names;
+        let params = incident::Params {
+            is_symptom: &|c| rules.causes[c].is_symptom(),
+            known_image: &|h| names.contains_key(&h),
+            gap_secs: opts.incident_gap_secs,
+            top: INCIDENTS_SHOWN,
+        };
+        let analysis = incident::analyse(&mut self.marks, &params);
+        let mut causes: Vec<CauseReport> = self
+            .causes
+            .iter()
+            .map(|(c, st)| {
+                let mut r = cause_report(*c, st, rules, input_names);
+                let a = analysis.causes.get(c).cloned().unwrap_or_default();
+                r.attributed_count = r.count + a.attributed_in - a.attributed_out;
+                r.incidents = a.incidents;
+                r.images_hit = a.images;
+                r
+            })
+            .collect();
         causes.sort_by(|a, b| {
             let unc = |c: &CauseReport| c.cause == UNCLASSIFIED;
             unc(a).cmp(&unc(b)).then(b.count.cmp(&a.count)).then_with(|| a.cause.cmp(&b.cause))
@@ -547,7 +652,26 @@ impl Summary {
                 .iter()
                 .any(|t| t.capped())
             || self.groups.len() > GROUP_CAP;
-        Report { stats, causes, events, images, groups, pulled_registries: pulled, capped }
+        let root_causes = root_causes(&causes, rules);
+        let attribution = Attribution {
+            symptoms: analysis.symptoms,
+            attributed: analysis.attributed,
+            incident_gap_secs: opts.incident_gap_secs,
+            lines_left_out: self.marks_dropped,
+        };
+        let incidents = incident_reports(&analysis, &self.image_names, rules, input_names);
+        Report {
+            stats,
+            root_causes,
+            causes,
+            incidents,
+            attribution,
+            events,
+            images,
+            groups,
+            pulled_registries: pulled,
+            capped,
+        }
     }
 }
 
@@ -580,7 +704,97 @@ impl AddAssign<Summary> for Summary {
         for (k, g) in &rhs.groups {
             *group_entry(&mut self.groups, k.clone()) += g;
         }
+        // Marks, like events, arrive in input order: keeping the first
+        // MARK_CAP of the merge keeps the earliest, as one pass would.
+        let room = MARK_CAP.saturating_sub(self.marks_before + self.marks.len());
+        self.marks_dropped += rhs.marks_dropped + rhs.marks.len().saturating_sub(room) as u64;
+        self.marks.extend(rhs.marks.into_iter().take(room));
+        for (h, name) in rhs.image_names {
+            if self.image_names.len() >= TALLY_CAP {
+                break;
+            }
+            self.image_names.entry(h).or_insert(name);
+        }
+        let room = FINGERPRINT_CAP.saturating_sub(self.fingerprints.len());
+        self.fingerprints_dropped +=
+            rhs.fingerprints_dropped + rhs.fingerprints.len().saturating_sub(room) as u64;
+        self.fingerprints.extend(rhs.fingerprints.into_iter().take(room));
     }
+}
+
+/// How [`Summary::finish_with`] makes a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// The longest quiet time within one incident (`--incident-gap`).
+    pub incident_gap_secs: i64,
+    /// Whether the scan left duplicates out (for the report to say).
+    pub dedup: bool,
+}
+
+/// Kubelet retries a failing pull with a back-off of up to five minutes:
+/// half an hour without a failure of an image means it stopped failing
+/// or stopped being tried.
+pub const DEFAULT_INCIDENT_GAP_SECS: i64 = 30 * 60;
+
+impl Default for ReportOptions {
+    fn default() -> ReportOptions {
+        ReportOptions { incident_gap_secs: DEFAULT_INCIDENT_GAP_SECS, dedup: true }
+    }
+}
+
+/// Incidents listed in a report, most occurrences first.
+pub const INCIDENTS_SHOWN: usize = 50;
+
+/// The causes to fix first: root causes (symptoms included only for what
+/// could not be attributed) ranked by incidents, then images hit, then
+/// attributed occurrences; unclassified lines last.
+fn root_causes(causes: &[CauseReport], rules: &RuleSet) -> Vec<RootCause> {
+    let mut out: Vec<RootCause> = causes
+        .iter()
+        .filter(|c| c.attributed_count > 0)
+        .map(|c| RootCause {
+            cause: c.cause.clone(),
+            title: c.title.clone(),
+            incidents: c.incidents,
+            images: c.images_hit,
+            count: c.attributed_count,
+            symptom: rules.cause(&c.cause).is_some_and(|c| c.is_symptom()),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let last = |r: &RootCause| (r.cause == UNCLASSIFIED, r.symptom);
+        last(a)
+            .cmp(&last(b))
+            .then(b.incidents.cmp(&a.incidents))
+            .then(b.images.cmp(&a.images))
+            .then(b.count.cmp(&a.count))
+            .then_with(|| a.cause.cmp(&b.cause))
+    });
+    out
+}
+
+fn incident_reports(
+    analysis: &incident::Analysis,
+    names: &BTreeMap<u64, String>,
+    rules: &RuleSet,
+    input_names: &[String],
+) -> Vec<IncidentReport> {
+    analysis
+        .incidents
+        .iter()
+        .map(|i| IncidentReport {
+            cause: i.cause.map_or(UNCLASSIFIED.to_string(), |c| rules.causes[c].id.clone()),
+            image: (i.image != 0)
+                .then(|| names.get(&i.image).cloned().unwrap_or_else(|| CAPPED_GROUP.into())),
+            first_seen: i.first,
+            last_seen: i.last,
+            count: i.occurrences,
+            lines: i.lines,
+            attributed: i.attributed,
+            file: input_names.get(i.at.0).cloned().unwrap_or_default(),
+            line: i.at.1,
+        })
+        .collect()
 }
 
 /// `--by` groups kept before new keys go to [`CAPPED_GROUP`]. Lower than
@@ -610,6 +824,13 @@ pub const UNCLASSIFIED: &str = "unclassified";
 pub struct Stats {
     /// Summed over inputs.
     pub total: Counts,
+    /// Whether duplicates were left out of the summary (`total.duplicates`
+    /// says how many there were either way).
+    pub dedup: bool,
+    /// Reported lines of inputs followed by others whose fingerprints
+    /// were not remembered (past [`FINGERPRINT_CAP`]): their duplicates
+    /// in later inputs were not looked for.
+    pub duplicates_unchecked: u64,
     /// Errors: unreadable inputs, read errors, malformed rows or documents.
     pub errors: u64,
     /// Per input, in the order given.
@@ -649,6 +870,13 @@ pub struct CauseReport {
     pub count: u64,
     /// Lines.
     pub lines: u64,
+    /// Occurrences after attribution: a root cause's own plus the symptoms
+    /// attributed to it; a symptom's less those attributed away.
+    pub attributed_count: u64,
+    /// Incidents (after attribution).
+    pub incidents: u64,
+    /// Distinct images in its incidents.
+    pub images_hit: u64,
     /// Top images with counts.
     pub images: Vec<(String, u64)>,
     /// Top registries with counts.
@@ -702,6 +930,9 @@ fn cause_report(
         title,
         count: st.occurrences,
         lines: st.lines,
+        attributed_count: st.occurrences,
+        incidents: 0,
+        images_hit: 0,
         images: st.images.top(TOP_K),
         registries: st.registries.top(TOP_K),
         hosts: st.hosts.top(TOP_K),
@@ -896,13 +1127,75 @@ pub struct GroupReport {
     pub last_seen: Option<Timestamp>,
 }
 
+/// One cause ranked among the root causes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RootCause {
+    /// Cause id, or `unclassified`.
+    pub cause: String,
+    /// Cause title.
+    pub title: String,
+    /// Incidents.
+    pub incidents: u64,
+    /// Distinct images hit.
+    pub images: u64,
+    /// Occurrences, attributed symptoms included.
+    pub count: u64,
+    /// A symptom no cause line explained.
+    pub symptom: bool,
+}
+
+/// One incident in a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncidentReport {
+    /// Cause id (after attribution), or `unclassified`.
+    pub cause: String,
+    /// The image, if the lines name one (`other` past the name cap).
+    pub image: Option<String>,
+    /// Earliest time in it.
+    pub first_seen: Option<Timestamp>,
+    /// Latest time in it.
+    pub last_seen: Option<Timestamp>,
+    /// Occurrences, attributed symptoms included.
+    pub count: u64,
+    /// Lines.
+    pub lines: u64,
+    /// Of the occurrences, symptoms attributed to the cause.
+    pub attributed: u64,
+    /// Input of its first line.
+    pub file: String,
+    /// Its first line.
+    pub line: u64,
+}
+
+/// How symptoms were attributed, for the report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attribution {
+    /// Occurrences of symptom-only lines.
+    pub symptoms: u64,
+    /// Of those, attributed to a root cause.
+    pub attributed: u64,
+    /// The quiet gap that splits incidents.
+    pub incident_gap_secs: i64,
+    /// Reported lines past [`MARK_CAP`], left out of attribution and
+    /// incidents (still in every count).
+    pub lines_left_out: u64,
+}
+
 /// Everything output prints.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
     /// Line accounting and errors.
     pub stats: Stats,
+    /// What to fix first: causes after attribution, ranked by incidents
+    /// and images hit.
+    pub root_causes: Vec<RootCause>,
     /// Causes, most frequent first; unclassified last.
     pub causes: Vec<CauseReport>,
+    /// The largest incidents, most occurrences first (at most
+    /// [`INCIDENTS_SHOWN`]).
+    pub incidents: Vec<IncidentReport>,
+    /// How symptoms were attributed.
+    pub attribution: Attribution,
     /// Events, in input order (empty unless asked for).
     pub events: Vec<EventReport>,
     /// Images with failures and their successful pulls (failure ratio).

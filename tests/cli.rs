@@ -252,7 +252,7 @@ fn readme_sample_is_what_the_main_job_prints() {
     let dns = lines.iter().position(|l| l.starts_with("■ network.dns —")).expect("dns block");
     let sample = format!(
         "{}\n...\n\n{}\n    ...\n",
-        lines[..12].join("\n"),
+        lines[..18].join("\n"),
         lines[dns..dns + 24].join("\n")
     );
     let start = readme.find("## Output sample").expect("README has an Output sample section");

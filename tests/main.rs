@@ -4,6 +4,7 @@ mod cli;
 mod corpus;
 mod envelopes;
 mod golden;
+mod incidents;
 mod oracle;
 mod props;
 mod regressions;

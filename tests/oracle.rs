@@ -13,7 +13,7 @@ fn scan_bytes(data: &[u8], c: &Classifier, opts: &ScanOptions) -> Summary {
     let mut out = Summary::default();
     let ctx = LineContext::in_year(2024);
     let mut reader = data;
-    let scan = InputScan { input: 0, ctx: &ctx, classifier: c, opts };
+    let scan = InputScan { input: 0, ctx: &ctx, classifier: c, opts, dedup: None };
     scan_reader(&mut reader, &scan, &mut out).unwrap();
     out
 }
@@ -98,7 +98,7 @@ fn mapped_windows_equal_reading() {
             };
             let file = std::fs::File::open(&path).unwrap();
             let ctx = LineContext::in_year(2024);
-            let scan = InputScan { input: 0, ctx: &ctx, classifier: &c, opts: &opts };
+            let scan = InputScan { input: 0, ctx: &ctx, classifier: &c, opts: &opts, dedup: None };
             let mut got = Summary::default();
             pool.install(|| scan_mapped(&file, data.len() as u64, &scan, &mut got)).unwrap();
             assert_eq!(got, want, "case {k} ({} bytes), window {block}", data.len());
@@ -141,7 +141,7 @@ fn long_lines_are_cut_the_same_way_at_any_block_size() {
             assert_eq!(got, want, "read, block {block}");
             let file = std::fs::File::open(&path).unwrap();
             let ctx = LineContext::in_year(2024);
-            let scan = InputScan { input: 0, ctx: &ctx, classifier: &c, opts: &opts };
+            let scan = InputScan { input: 0, ctx: &ctx, classifier: &c, opts: &opts, dedup: None };
             let mut got = Summary::default();
             scan_mapped(&file, data.len() as u64, &scan, &mut got).unwrap();
             assert_eq!(got, want, "mapped, block {block}");
@@ -222,7 +222,7 @@ fn framed_csv_scan_equals_reading_every_row() {
     for (name, data) in &inputs {
         let sequential = ScanOptions { threads: 1, keep_events: true, ..ScanOptions::default() };
         let mut want = Summary::default();
-        let s = InputScan { input: 0, ctx: &ctx, classifier: &c, opts: &sequential };
+        let s = InputScan { input: 0, ctx: &ctx, classifier: &c, opts: &sequential, dedup: None };
         scan_csv_by_crate(&mut data.as_slice(), &s, &mut want);
         let counts = want.input_mut(0).counts.clone();
         assert!(counts.lines > 3 && counts.classified > 0, "{name}");
@@ -236,7 +236,7 @@ fn framed_csv_scan_equals_reading_every_row() {
                 min_chunk,
                 ..ScanOptions::default()
             };
-            let s = InputScan { input: 0, ctx: &ctx, classifier: &c, opts: &opts };
+            let s = InputScan { input: 0, ctx: &ctx, classifier: &c, opts: &opts, dedup: None };
             let mut got = Summary::default();
             pool.install(|| scan_csv(&mut data.as_slice(), &s, &mut got)).unwrap();
             assert_eq!(got, want, "{name} with block {block}, min chunk {min_chunk}");

@@ -717,13 +717,13 @@ impl Log {
 
 fn scan_log(data: &[u8], input: usize, opts: &ScanOptions, out: &mut Summary) {
     let ctx = ctx();
-    let s = InputScan { input, ctx: &ctx, classifier: classifier(), opts };
+    let s = InputScan { input, ctx: &ctx, classifier: classifier(), opts, dedup: None };
     scan_reader(&mut &data[..], &s, out).unwrap();
 }
 
 fn scan_file(file: &std::fs::File, len: u64, opts: &ScanOptions) -> Summary {
     let ctx = ctx();
-    let s = InputScan { input: 0, ctx: &ctx, classifier: classifier(), opts };
+    let s = InputScan { input: 0, ctx: &ctx, classifier: classifier(), opts, dedup: None };
     let mut out = Summary::default();
     scan_mapped(file, len, &s, &mut out).unwrap();
     out
@@ -924,7 +924,7 @@ fn check_csv_readers(data: &[u8], inside: bool) -> Result<(), TestCaseError> {
     let one = ScanOptions::default();
     let small = ScanOptions { threads: 2, block_size: 300, min_chunk: 16, ..one.clone() };
     for opts in [&one, &small] {
-        let s = InputScan { input: 0, ctx: &ctx, classifier: classifier(), opts };
+        let s = InputScan { input: 0, ctx: &ctx, classifier: classifier(), opts, dedup: None };
         let mut out = Summary::default();
         pool(opts.threads).install(|| scan_csv(&mut &data[..], &s, &mut out)).unwrap();
         let mut out = Summary::default();
@@ -1178,7 +1178,7 @@ fn check_inputs(logs: &[Log], split: &Split, window: &Window) -> Result<(), Test
 fn check_csv_scan(data: &[u8], split: &Split) -> Result<(), TestCaseError> {
     let ctx = ctx();
     let one = ScanOptions { keep_events: true, ..ScanOptions::default() };
-    let s = InputScan { input: 0, ctx: &ctx, classifier: classifier(), opts: &one };
+    let s = InputScan { input: 0, ctx: &ctx, classifier: classifier(), opts: &one, dedup: None };
     let mut want = Summary::default();
     scan_csv_by_crate(&mut &data[..], &s, &mut want);
     let c = want.inputs.get(&0).map(|x| x.counts.clone()).unwrap_or_default();
@@ -1187,7 +1187,7 @@ fn check_csv_scan(data: &[u8], split: &Split) -> Result<(), TestCaseError> {
 
     let Split { block, min_chunk, threads, .. } = *split;
     let opts = ScanOptions { threads, block_size: block, min_chunk, ..one.clone() };
-    let s = InputScan { input: 0, ctx: &ctx, classifier: classifier(), opts: &opts };
+    let s = InputScan { input: 0, ctx: &ctx, classifier: classifier(), opts: &opts, dedup: None };
     let mut got = Summary::default();
     pool(threads).install(|| scan_csv(&mut &data[..], &s, &mut got)).unwrap();
     prop_assert_eq!(&got, &want, "{}", esc(data));
@@ -1383,7 +1383,7 @@ fn regression_framed_csv_scan_splits_rows_at_a_bare_cr_like_the_crate() {
         dial tcp: lookup a.io: no such host\n";
     let ctx = ctx();
     let opts = ScanOptions { keep_events: true, ..ScanOptions::default() };
-    let s = InputScan { input: 0, ctx: &ctx, classifier: classifier(), opts: &opts };
+    let s = InputScan { input: 0, ctx: &ctx, classifier: classifier(), opts: &opts, dedup: None };
     let mut want = Summary::default();
     scan_csv_by_crate(&mut &data[..], &s, &mut want);
     let mut got = Summary::default();

@@ -112,7 +112,7 @@ fn fuzz_scan_csv_row_after_a_line_opening_with_a_bare_cr() {
     let classifier = Classifier::new(rules::builtin().unwrap()).unwrap();
     let ctx = LineContext::in_year(2024);
     let opts = ScanOptions { threads: 1, keep_events: true, ..ScanOptions::default() };
-    let s = InputScan { input: 0, ctx: &ctx, classifier: &classifier, opts: &opts };
+    let s = InputScan { input: 0, ctx: &ctx, classifier: &classifier, opts: &opts, dedup: None };
     let mut want = Summary::default();
     scan_csv_by_crate(&mut &data[..], &s, &mut want);
     let mut got = Summary::default();

@@ -19,11 +19,48 @@ struct Document<'a> {
     /// counted under "other".
     capped: bool,
     stats: StatsWire<'a>,
+    /// What to fix first: causes after attribution, ranked by incidents
+    /// and images hit.
+    root_causes: Vec<RootCauseWire<'a>>,
+    attribution: AttributionWire,
     causes: Vec<CauseWire<'a>>,
+    incidents: Vec<IncidentWire<'a>>,
     images: Vec<ImageWire<'a>>,
     pulled_registries: Vec<Named>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     groups: Vec<GroupWire<'a>>,
+}
+
+#[derive(Serialize)]
+struct RootCauseWire<'a> {
+    cause: &'a str,
+    title: &'a str,
+    incidents: u64,
+    images: u64,
+    count: u64,
+    /// A symptom that no cause line explained.
+    symptom: bool,
+}
+
+#[derive(Serialize)]
+struct AttributionWire {
+    symptoms: u64,
+    attributed: u64,
+    incident_gap_secs: i64,
+    lines_left_out: u64,
+}
+
+#[derive(Serialize)]
+struct IncidentWire<'a> {
+    cause: &'a str,
+    image: Option<std::borrow::Cow<'a, str>>,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+    count: u64,
+    lines: u64,
+    attributed: u64,
+    file: std::borrow::Cow<'a, str>,
+    line: u64,
 }
 
 #[derive(Serialize)]
@@ -51,6 +88,9 @@ struct StatsWire<'a> {
     #[serde(flatten)]
     counts: CountsWire,
     errors: u64,
+    /// Duplicates left out of the summary (`duplicates` counts them).
+    dedup: bool,
+    duplicates_unchecked: u64,
     per_input: Vec<InputWire<'a>>,
 }
 
@@ -65,6 +105,7 @@ struct CountsWire {
     successful: u64,
     outside_window: u64,
     truncated: u64,
+    duplicates: u64,
 }
 
 impl From<&Counts> for CountsWire {
@@ -79,6 +120,7 @@ impl From<&Counts> for CountsWire {
             successful: c.successful,
             outside_window: c.outside_window,
             truncated: c.truncated,
+            duplicates: c.duplicates,
         }
     }
 }
@@ -108,6 +150,9 @@ struct CauseWire<'a> {
     title: &'a str,
     count: u64,
     lines: u64,
+    attributed_count: u64,
+    incidents: u64,
+    images_hit: u64,
     first_seen: Option<String>,
     last_seen: Option<String>,
     images: Vec<Named>,
@@ -140,6 +185,9 @@ fn cause(c: &CauseReport) -> CauseWire<'_> {
         title: &c.title,
         count: c.count,
         lines: c.lines,
+        attributed_count: c.attributed_count,
+        incidents: c.incidents,
+        images_hit: c.images_hit,
         first_seen: c.first_seen.map(|t| t.to_string()),
         last_seen: c.last_seen.map(|t| t.to_string()),
         images: named(&c.images),
@@ -174,6 +222,8 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             inputs: report.stats.inputs.len(),
             counts: (&report.stats.total).into(),
             errors: report.stats.errors,
+            dedup: report.stats.dedup,
+            duplicates_unchecked: report.stats.duplicates_unchecked,
             per_input: report
                 .stats
                 .inputs
@@ -186,7 +236,40 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 })
                 .collect(),
         },
+        root_causes: report
+            .root_causes
+            .iter()
+            .map(|r| RootCauseWire {
+                cause: &r.cause,
+                title: &r.title,
+                incidents: r.incidents,
+                images: r.images,
+                count: r.count,
+                symptom: r.symptom,
+            })
+            .collect(),
+        attribution: AttributionWire {
+            symptoms: report.attribution.symptoms,
+            attributed: report.attribution.attributed,
+            incident_gap_secs: report.attribution.incident_gap_secs,
+            lines_left_out: report.attribution.lines_left_out,
+        },
         causes: report.causes.iter().map(cause).collect(),
+        incidents: report
+            .incidents
+            .iter()
+            .map(|i| IncidentWire {
+                cause: &i.cause,
+                image: i.image.as_deref().map(redact),
+                first_seen: i.first_seen.map(|t| t.to_string()),
+                last_seen: i.last_seen.map(|t| t.to_string()),
+                count: i.count,
+                lines: i.lines,
+                attributed: i.attributed,
+                file: redact(&i.file),
+                line: i.line,
+            })
+            .collect(),
         images: report
             .images
             .iter()

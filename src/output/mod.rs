@@ -63,6 +63,42 @@ fn notes(report: &Report) -> Vec<String> {
             if cut == 1 { "its" } else { "their" },
         ));
     }
+    let dups = report.stats.total.duplicates;
+    if dups > 0 {
+        notes.push(if report.stats.dedup {
+            format!(
+                "{} line{} repeating an earlier input's (same time, host and message) counted once; \
+                 --no-dedup counts them again",
+                human(dups),
+                if dups == 1 { "" } else { "s" }
+            )
+        } else {
+            format!("{} line{} repeat an earlier input's, counted again (--no-dedup)", human(dups), if dups == 1 { "" } else { "s" })
+        });
+    }
+    if report.stats.duplicates_unchecked > 0 {
+        notes.push(format!(
+            "{} lines not checked for duplicates in later inputs (over {} remembered)",
+            human(report.stats.duplicates_unchecked),
+            human(crate::summary::FINGERPRINT_CAP as u64)
+        ));
+    }
+    let a = &report.attribution;
+    if a.symptoms > 0 {
+        notes.push(format!(
+            "{} of {} symptom-only occurrences (back-off, bare ErrImagePull) attributed to the cause \
+             last seen for their image",
+            human(a.attributed),
+            human(a.symptoms)
+        ));
+    }
+    if a.lines_left_out > 0 {
+        notes.push(format!(
+            "incidents and attribution from the first {} reported lines; {} more are only counted",
+            human(crate::summary::MARK_CAP as u64),
+            human(a.lines_left_out)
+        ));
+    }
     if report.capped {
         notes.push(format!(
             "lists capped at {} distinct values ({} --by groups); the rest are counted under \"other\"",

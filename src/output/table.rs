@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use super::{human, join_top, notes, seen};
 use crate::redact::redact;
@@ -36,14 +36,30 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     )?;
     for note in notes(report) {
-        writeln!(out, "note: {note}")?;
+        let wrapped = wrap(&note, usize::from(WIDTH) - 6);
+        writeln!(out, "note: {}", wrapped.join("\n      "))?;
     }
     if report.causes.is_empty() {
         writeln!(out, "No image pull failures found.")?;
         return Ok(());
     }
     writeln!(out)?;
+    writeln!(out, "Root causes, what to fix first:")?;
     writeln!(out, "{}", overview(report))?;
+    if report.root_causes.iter().any(|r| r.symptom) {
+        writeln!(
+            out,
+            "* symptom lines no cause line explained (none seen for their image): the pod's \
+             events\n  (kubectl describe pod) or the runtime's log on its node say why"
+        )?;
+    }
+    if report.incidents.len() > 1 {
+        writeln!(out)?;
+        let n: u64 = report.causes.iter().map(|c| c.incidents).sum();
+        let shown = report.incidents.len().min(INCIDENTS_SHOWN);
+        writeln!(out, "Largest incidents ({shown} of {}):", human(n))?;
+        writeln!(out, "{}", incidents(report))?;
+    }
     if !report.groups.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", groups(report))?;
@@ -52,44 +68,83 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "{}", images(report))?;
     }
-    for c in &report.causes {
+    // One block per cause, in the order of the ranking above.
+    let rank = |c: &CauseReport| report.root_causes.iter().position(|r| r.cause == c.cause);
+    let mut blocks: Vec<&CauseReport> = report.causes.iter().collect();
+    blocks.sort_by_key(|c| rank(c).unwrap_or(usize::MAX));
+    for c in blocks {
         writeln!(out)?;
         detail(c, out)?;
     }
     Ok(())
 }
 
+/// The root causes, ranked: what to fix first. Counts are after
+/// attribution (symptom lines counted with the cause they followed); the
+/// raw count of the cause's own lines is beside it. The images of each
+/// follow in its block, and in the incidents table.
 fn overview(report: &Report) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(WIDTH)
-        .set_header(["Cause", "Count", "Top image", "Registry"]);
-    // Ids and counts never wrap; the top image and registry are cut to
-    // their columns (the full lists follow per cause).
-    let widths = [
-        ColumnConstraint::ContentWidth,
-        ColumnConstraint::ContentWidth,
-        ColumnConstraint::Absolute(Width::Fixed(IMAGE_COL)),
-        ColumnConstraint::Absolute(Width::Fixed(REGISTRY_COL)),
-    ];
-    table.set_constraints(widths);
-    for c in &report.causes {
+        .set_header(["#", "Root cause", "Incidents", "Images", "Count", "Own lines' count"]);
+    let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
+    for (rank, r) in report.root_causes.iter().enumerate() {
+        let Some(c) = report.causes.iter().find(|c| c.cause == r.cause) else { continue };
+        let name = if r.symptom { format!("{}*", r.cause) } else { r.cause.clone() };
         table.add_row(vec![
-            Cell::new(&c.cause),
-            Cell::new(human(c.count)).set_alignment(CellAlignment::Right),
-            Cell::new(redact(&first_of(&c.images, usize::from(IMAGE_COL) - 9))),
-            Cell::new(redact(&first_of(&c.registries, usize::from(REGISTRY_COL) - 9))),
+            right((rank + 1).to_string()),
+            Cell::new(name),
+            right(human(r.incidents)),
+            right(human(r.images)),
+            right(human(r.count)),
+            right(human(c.count)),
         ]);
     }
     table
 }
 
-/// Column widths of the overview (with padding): the cause id (up to 29
-/// characters) and count take the rest of 100 columns.
-const IMAGE_COL: u16 = 33;
-const REGISTRY_COL: u16 = 20;
+/// The largest incidents: one image failing for one cause, over a time.
+fn incidents(report: &Report) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH)
+        .set_header(["Cause", "Image", "Seen", "Count"]);
+    for i in report.incidents.iter().take(INCIDENTS_SHOWN) {
+        let seen = match (i.first_seen, i.last_seen) {
+            (Some(a), Some(b)) => span(&a.to_string(), &b.to_string()),
+            _ => format!("{}:{}", redact(&i.file), i.line),
+        };
+        table.add_row(vec![
+            Cell::new(&i.cause),
+            Cell::new(truncate(&redact(i.image.as_deref().unwrap_or("-")), 44)),
+            Cell::new(seen),
+            Cell::new(human(i.count)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    table
+}
+
+/// `2024-11-22 09:26:00 → 11:02:13`: two RFC 3339 times to the second,
+/// the date once when it is the same.
+fn span(first: &str, last: &str) -> String {
+    let short = |t: &str| t.get(..19).unwrap_or(t).replacen('T', " ", 1);
+    let (a, b) = (short(first), short(last));
+    if a == b {
+        a
+    } else if a.get(..10) == b.get(..10) {
+        format!("{a} → {}", b.get(11..).unwrap_or(&b))
+    } else {
+        format!("{a} → {b}")
+    }
+}
+
+/// Incidents the table shows (the JSON output has more).
+const INCIDENTS_SHOWN: usize = 5;
 
 fn groups(report: &Report) -> Table {
     let mut table = Table::new();
@@ -127,24 +182,20 @@ fn images(report: &Report) -> Table {
     table
 }
 
-/// The most frequent entry of a top list, cut to `max` characters, with
-/// how many others there are: `docker.io (+3)`.
-fn first_of(items: &[(String, u64)], max: usize) -> String {
-    let Some((first, _)) = items.first() else { return String::new() };
-    let first = truncate(first, max);
-    match items.len() - 1 {
-        0 => first,
-        n => format!("{first} (+{n})"),
-    }
-}
-
 fn detail(c: &CauseReport, out: &mut dyn Write) -> io::Result<()> {
     let lines = if c.lines == c.count {
         format!("{} line{}", human(c.lines), if c.lines == 1 { "" } else { "s" })
     } else {
         format!("{} occurrences in {} lines", human(c.count), human(c.lines))
     };
-    let head = format!("■ {} — {} ({lines})", c.cause, c.title);
+    let mut head = format!("■ {} — {} ({lines})", c.cause, c.title);
+    if c.attributed_count > c.count {
+        let n = c.attributed_count - c.count;
+        head.push_str(&format!("; {} symptom occurrence{} attributed", human(n), plural(n)));
+    } else if c.attributed_count < c.count {
+        let n = c.count - c.attributed_count;
+        head.push_str(&format!("; {} attributed to their root cause", human(n)));
+    }
     writeln!(out, "{}", wrap(&head, usize::from(WIDTH)).join("\n  "))?;
     let field = |out: &mut dyn Write, name: &str, value: String| -> io::Result<()> {
         if value.is_empty() {
@@ -154,6 +205,13 @@ fn detail(c: &CauseReport, out: &mut dyn Write) -> io::Result<()> {
         let wrapped = wrap(&value, usize::from(WIDTH) - 14);
         writeln!(out, "  {name:<11} {}", wrapped.join(&format!("\n{indent}")))
     };
+    if c.incidents > 0 {
+        let images = match c.images_hit {
+            0 => String::new(),
+            n => format!(" over {} image{}", human(n), plural(n)),
+        };
+        field(out, "incidents", format!("{}{images}", human(c.incidents)))?;
+    }
     field(out, "images", join_top(&c.images))?;
     field(out, "registries", join_top(&c.registries))?;
     field(out, "nodes", join_top(&c.hosts))?;
@@ -186,6 +244,14 @@ fn detail(c: &CauseReport, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 /// The indent under which a wrapped step continues: its own leading spaces

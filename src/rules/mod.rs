@@ -180,6 +180,14 @@ pub struct Cause {
     pub origin: String,
 }
 
+impl Cause {
+    /// Whether the cause only says a pull failed (`symptom.*`): its lines
+    /// are attributed to the root cause seen for the same image.
+    pub fn is_symptom(&self) -> bool {
+        self.id.starts_with("symptom.")
+    }
+}
+
 /// A compiled rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
