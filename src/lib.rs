@@ -9,7 +9,8 @@
 //! most specific wins; [`scan`] aggregates reported lines into a
 //! [`summary::Summary`] per chunk (chunks run in parallel and merge with
 //! `+=`); [`summary::Summary::finish`] makes a [`summary::Report`]; and
-//! [`output`] prints it, redacting secrets ([`redact`]).
+//! [`output`] prints it, redacting secrets ([`redact`]). [`explain`] shows
+//! that work on a single line: every rule that matched, which one won and why.
 //!
 //! ```
 //! use pullscan::{classify::Classifier, format, rules};
@@ -31,6 +32,7 @@
 pub mod app;
 pub mod classify;
 pub mod cli;
+pub mod explain;
 pub mod format;
 pub mod image;
 pub mod incident;
