@@ -43,6 +43,7 @@ pub mod prefilter;
 pub mod record;
 pub mod redact;
 pub mod rules;
+pub mod ruletool;
 pub mod scan;
 pub mod summary;
 pub mod time;

@@ -10,4 +10,5 @@ mod props;
 mod regressions;
 mod robust;
 mod rules;
+mod ruletool;
 mod util;
