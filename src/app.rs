@@ -2,11 +2,13 @@
 
 use std::io::{self, Write};
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
+use crate::explain;
 use crate::output;
-use crate::plan::Plan;
+use crate::plan::{ExplainPlan, Mode, Plan, RulesPlan};
 use crate::redact::redact;
+use crate::ruletool;
 use crate::scan;
 
 /// How the run ended.
@@ -29,6 +31,80 @@ impl Outcome {
             Outcome::Errors => 2,
         }
     }
+}
+
+/// Run what the command line asked for.
+pub fn run_mode(mode: &Mode, out: &mut dyn Write) -> Result<Outcome> {
+    match mode {
+        Mode::Scan(plan) => run(plan, out),
+        Mode::Explain(plan) => run_explain(plan, out),
+        Mode::Rules(rules) => run_rules(rules, out),
+    }
+}
+
+/// `pullscan explain`: each line given, `-` standing for the lines of
+/// standard input.
+fn run_explain(plan: &ExplainPlan, out: &mut dyn Write) -> Result<Outcome> {
+    let mut first = true;
+    let mut one = |line: &str, out: &mut dyn Write| -> io::Result<()> {
+        let e = explain::explain(&plan.classifier, line, &plan.ctx);
+        if plan.json {
+            explain::write_json(&e, out)
+        } else {
+            if !std::mem::take(&mut first) {
+                writeln!(out)?;
+            }
+            explain::write_human(&e, out)
+        }
+    };
+    for line in &plan.lines {
+        if line != "-" {
+            one(line, out)?;
+            continue;
+        }
+        let mut buf = Vec::new();
+        let stdin = io::stdin();
+        let mut input = stdin.lock();
+        while io::BufRead::read_until(&mut input, b'\n', &mut buf)? > 0 {
+            let text = String::from_utf8_lossy(&buf);
+            let text = text.trim_end_matches(['\n', '\r']);
+            if !text.trim().is_empty() {
+                one(text, out)?;
+            }
+            buf.clear();
+        }
+    }
+    out.flush()?;
+    Ok(Outcome::Ok)
+}
+
+/// `pullscan rules ...`.
+fn run_rules(plan: &RulesPlan, out: &mut dyn Write) -> Result<Outcome> {
+    let passed = match plan {
+        RulesPlan::List { classifier, json } => {
+            ruletool::list(classifier.rules(), *json, out)?;
+            true
+        }
+        RulesPlan::Show { classifier, id, json } => {
+            ruletool::show(classifier.rules(), id, *json, out)?;
+            true
+        }
+        RulesPlan::Test { classifier, dir, json } => {
+            ruletool::test(classifier, dir.as_deref(), *json, out)?
+        }
+        RulesPlan::Lint { classifier, json, strict } => {
+            let found = ruletool::lint(classifier, *json, out)?;
+            let errors = found.iter().any(|f| f.severity == ruletool::Severity::Error);
+            if *strict {
+                found.is_empty()
+            } else {
+                !errors
+            }
+        }
+        RulesPlan::Suggest { .. } => bail!("rules suggest: not built yet"),
+    };
+    out.flush()?;
+    Ok(if passed { Outcome::Ok } else { Outcome::FailOn })
 }
 
 /// Run a plan, printing the report to `out` and input errors to stderr.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Find out why container images fail to pull, from the logs you have.
 ///
@@ -13,19 +13,26 @@ use clap::{Parser, ValueEnum};
 /// that registry.
 #[derive(Debug, Parser)]
 #[command(name = "pullscan", version, max_term_width = 100)]
+#[command(args_conflicts_with_subcommands = true)]
 #[command(after_help = "Examples:
   pullscan /var/log/syslog
   journalctl -u kubelet -u containerd | pullscan
   pullscan /var/log/ --glob '*.log*'
   pullscan --output json --fail-on 'auth.*' build.log
+  pullscan explain 'Back-off pulling image \"nginx:1.25\"'
+  pullscan rules suggest /var/log/syslog > rules.d/suggested.toml
+
+A file named like a command (explain, rules) is scanned as ./explain.
 
 Exit status: 0 ran, 1 a --fail-on cause was found, 2 errors (after reporting what could be read).")]
 pub struct Cli {
-    /// Files or directories to scan; `-` is standard input. With no path,
-    /// piped standard input is read. Gzip files are decompressed, whatever
-    /// their name.
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+    /// Explain a line, or work with the rule table.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// What to read and how.
+    #[command(flatten)]
+    pub input: InputArgs,
 
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = OutputArg::Table)]
@@ -35,6 +42,33 @@ pub struct Cli {
     /// (e.g. `auth.*`, `unclassified`). Repeatable.
     #[arg(long, value_name = "CAUSE_GLOB")]
     pub fail_on: Vec<String>,
+
+    /// Also summarize the failures grouped by these fields (comma-separated
+    /// or repeated; several make a combined key): cause, registry, image,
+    /// node, pod, namespace, revision.
+    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
+    pub by: Vec<String>,
+
+    /// Count lines that repeat a line of an earlier input (same time, host
+    /// and message, as in a log and its rotated copy) again. By default
+    /// they are counted once; the stats say how many there were.
+    #[arg(long)]
+    pub no_dedup: bool,
+
+    /// The longest quiet time within one incident (failures of one image
+    /// for one cause): `90s`, `30m`, `2h`, `1d`.
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub incident_gap: String,
+}
+
+/// The inputs, and how to read them: shared by a scan and `rules suggest`.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files or directories to scan; `-` is standard input. With no path,
+    /// piped standard input is read. Gzip files are decompressed, whatever
+    /// their name.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 
     /// Add the rule files (*.toml) of this directory to the built-in rules.
     /// Repeatable.
@@ -79,23 +113,112 @@ pub struct Cli {
     /// Only lines at or before this time (same forms as --since).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+}
 
-    /// Also summarize the failures grouped by these fields (comma-separated
-    /// or repeated; several make a combined key): cause, registry, image,
-    /// node, pod, namespace, revision.
-    #[arg(long, value_name = "FIELD", value_delimiter = ',')]
-    pub by: Vec<String>,
+/// The commands besides scanning.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show how pullscan reads one line: the format and envelopes found,
+    /// the fields, the image, every rule that matched, which one won and
+    /// why, and the fix for that registry.
+    Explain(ExplainArgs),
+    /// List, show, test and lint the rules, and suggest new ones for the
+    /// errors no rule knows.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
 
-    /// Count lines that repeat a line of an earlier input (same time, host
-    /// and message, as in a log and its rotated copy) again. By default
-    /// they are counted once; the stats say how many there were.
-    #[arg(long)]
-    pub no_dedup: bool,
+/// `pullscan explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The log lines, as they appear in the log (quote them); `-` reads
+    /// lines from standard input.
+    #[arg(value_name = "LINE", required = true)]
+    pub lines: Vec<String>,
 
-    /// The longest quiet time within one incident (failures of one image
-    /// for one cause): `90s`, `30m`, `2h`, `1d`.
-    #[arg(long, value_name = "DURATION", default_value = "30m")]
-    pub incident_gap: String,
+    /// Add the rule files (*.toml) of this directory to the built-in rules.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Year for timestamps that carry none (default: this year).
+    #[arg(long, value_name = "YEAR")]
+    pub year: Option<i32>,
+
+    /// Output format (json: one object per line).
+    #[arg(short, long, value_enum, default_value_t = ToolOutput::Text)]
+    pub output: ToolOutput,
+}
+
+/// `pullscan rules ...`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// The rules (id, cause, priority, title) in load order, and the
+    /// causes.
+    List(RulesArgs),
+    /// Everything about one rule or cause: patterns, literals,
+    /// remediation, examples.
+    Show {
+        /// A rule or cause id.
+        #[arg(value_name = "ID")]
+        id: String,
+        /// Rules and output.
+        #[command(flatten)]
+        args: RulesArgs,
+    },
+    /// Check every example and counterexample: of the built-in rules, or,
+    /// given DIR, of the rules in DIR (classified with the whole table).
+    /// Exit status 1 when one fails.
+    Test {
+        /// A directory of rule files (*.toml).
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value_t = ToolOutput::Text)]
+        output: ToolOutput,
+    },
+    /// Find patterns no example shows winning, examples another rule wins,
+    /// causes without rules and equal-priority overlaps. Exit status 1 on
+    /// an error (with --strict, on any finding).
+    Lint {
+        /// Rules and output.
+        #[command(flatten)]
+        args: RulesArgs,
+        /// Fail on warnings too.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Scan logs and print a rule skeleton (TOML) for each frequent
+    /// template of the pull errors no rule knows, ready to edit and use
+    /// with --rules DIR.
+    Suggest {
+        /// What to scan.
+        #[command(flatten)]
+        input: InputArgs,
+        /// Templates to suggest rules for, most frequent first.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        top: usize,
+    },
+}
+
+/// Options of the `rules` commands that read the rule table.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Add the rule files (*.toml) of this directory to the built-in rules.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = ToolOutput::Text)]
+    pub output: ToolOutput,
+}
+
+/// `--output` of `explain` and the `rules` commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ToolOutput {
+    /// For people.
+    Text,
+    /// JSON.
+    Json,
 }
 
 /// `--output` values.

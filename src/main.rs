@@ -6,14 +6,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use pullscan::{app, cli::Cli, plan::Plan};
+use pullscan::{app, cli::Cli, plan::Mode};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = Plan::from_cli(cli).and_then(|plan| {
+    let result = Mode::from_cli(cli).and_then(|mode| {
         let stdout = io::stdout();
         let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-        app::run(&plan, &mut out)
+        app::run_mode(&mode, &mut out)
     });
     match result {
         Ok(outcome) => ExitCode::from(outcome.code()),

@@ -5,18 +5,20 @@
 //! `ensure_*` check whose message says what to do.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::classify::Classifier;
-use crate::cli::{Cli, OutputArg};
+use crate::cli::{Cli, Command, InputArgs, OutputArg, RulesCommand, ToolOutput};
+use crate::format::LineContext;
 use crate::input::{self, Input, InputError};
 use crate::output::OutputKind;
 use crate::rules;
 use crate::scan::{self, ScanOptions};
 use crate::summary::{GroupKey, ReportOptions, UNCLASSIFIED};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, YearPolicy};
 
 /// Everything resolved.
 #[derive(Debug)]
@@ -37,29 +39,135 @@ pub struct Plan {
     pub report: ReportOptions,
 }
 
-impl Plan {
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Mode {
+    /// Scan logs and report (the default).
+    Scan(Plan),
+    /// `pullscan explain`.
+    Explain(ExplainPlan),
+    /// `pullscan rules ...`.
+    Rules(RulesPlan),
+}
+
+/// `pullscan explain`, resolved.
+#[derive(Debug)]
+pub struct ExplainPlan {
+    /// Compiled rules.
+    pub classifier: Classifier,
+    /// The lines; `-` stands for the lines of standard input.
+    pub lines: Vec<String>,
+    /// How to read times without a year.
+    pub ctx: LineContext,
+    /// JSON (one object per line) instead of text.
+    pub json: bool,
+}
+
+/// `pullscan rules ...`, resolved.
+#[derive(Debug)]
+pub enum RulesPlan {
+    /// `rules list`.
+    List {
+        /// Compiled rules.
+        classifier: Classifier,
+        /// JSON output.
+        json: bool,
+    },
+    /// `rules show ID`.
+    Show {
+        /// Compiled rules.
+        classifier: Classifier,
+        /// Rule or cause id.
+        id: String,
+        /// JSON output.
+        json: bool,
+    },
+    /// `rules test [DIR]`.
+    Test {
+        /// Compiled rules (built-in, plus DIR's).
+        classifier: Classifier,
+        /// Only the rules of this directory are tested.
+        dir: Option<PathBuf>,
+        /// JSON output.
+        json: bool,
+    },
+    /// `rules lint`.
+    Lint {
+        /// Compiled rules.
+        classifier: Classifier,
+        /// JSON output.
+        json: bool,
+        /// Fail on warnings too.
+        strict: bool,
+    },
+    /// `rules suggest PATH...`.
+    Suggest {
+        /// The scan to take unknown errors from.
+        plan: Box<Plan>,
+        /// Rules to suggest.
+        top: usize,
+    },
+}
+
+impl Mode {
     /// Resolve a parsed command line.
-    pub fn from_cli(cli: Cli) -> Result<Plan> {
-        // Two independent start-up costs on two cores: the rule table, and
-        // the static regexes every scan needs.
-        let classifier = std::thread::scope(|scope| {
-            scope.spawn(crate::classify::warm_up);
-            let mut set = rules::builtin().context("built-in rules")?;
-            for dir in &cli.rules {
-                rules::load_dir(&mut set, dir).context("bad rule file")?;
+    pub fn from_cli(cli: Cli) -> Result<Mode> {
+        let Some(command) = cli.command else { return Ok(Mode::Scan(Plan::from_cli(cli)?)) };
+        match command {
+            Command::Explain(a) => {
+                let years = match a.year {
+                    Some(y) => YearPolicy::fixed(y),
+                    None => YearPolicy::ending_at(now()),
+                };
+                Ok(Mode::Explain(ExplainPlan {
+                    classifier: load_classifier(&a.rules)?,
+                    lines: a.lines,
+                    ctx: LineContext { years },
+                    json: a.output == ToolOutput::Json,
+                }))
             }
-            Classifier::new(set).map_err(anyhow::Error::msg)
-        })?;
-        let fail_on = ensure_fail_on(&cli.fail_on, &classifier)?;
-        let globs = input::Globs::new(&cli.glob).context("--glob: invalid glob")?;
-        let paths = if cli.paths.is_empty() {
-            ensure_stdin_is_piped()?;
-            vec!["-".into()]
-        } else {
-            cli.paths.clone()
-        };
-        let (inputs, input_errors) = input::expand(&paths, &globs, cli.follow);
-        let threads = ensure_threads(cli.threads)?;
+            Command::Rules(r) => Ok(Mode::Rules(match r {
+                RulesCommand::List(a) => RulesPlan::List {
+                    classifier: load_classifier(&a.rules)?,
+                    json: a.output == ToolOutput::Json,
+                },
+                RulesCommand::Show { id, args } => RulesPlan::Show {
+                    classifier: load_classifier(&args.rules)?,
+                    id,
+                    json: args.output == ToolOutput::Json,
+                },
+                RulesCommand::Test { dir, output } => RulesPlan::Test {
+                    classifier: load_classifier(dir.as_slice())?,
+                    dir,
+                    json: output == ToolOutput::Json,
+                },
+                RulesCommand::Lint { args, strict } => RulesPlan::Lint {
+                    classifier: load_classifier(&args.rules)?,
+                    json: args.output == ToolOutput::Json,
+                    strict,
+                },
+                RulesCommand::Suggest { input, top } => {
+                    let report = ReportOptions::default();
+                    RulesPlan::Suggest {
+                        plan: Box::new(Plan::new(
+                            &input,
+                            OutputKind::Json,
+                            None,
+                            Vec::new(),
+                            true,
+                            report,
+                        )?),
+                        top,
+                    }
+                }
+            })),
+        }
+    }
+}
+
+impl Plan {
+    /// Resolve a parsed command line (a scan).
+    pub fn from_cli(cli: Cli) -> Result<Plan> {
         let output = match cli.output {
             OutputArg::Table => OutputKind::Table,
             OutputArg::Json => OutputKind::Json,
@@ -67,32 +175,74 @@ impl Plan {
             OutputArg::Csv => OutputKind::Csv,
             OutputArg::Markdown => OutputKind::Markdown,
         };
-        let now = Timestamp::from_system(std::time::SystemTime::now());
-        let since = cli.since.as_deref().map(|s| ensure_time("--since", s, now)).transpose()?;
-        let until = cli.until.as_deref().map(|s| ensure_time("--until", s, now)).transpose()?;
+        let report = ReportOptions {
+            incident_gap_secs: ensure_duration("--incident-gap", &cli.incident_gap)?,
+            dedup: !cli.no_dedup,
+        };
+        let group_by = ensure_group_keys(&cli.by)?;
+        let mut plan = Plan::new(&cli.input, output, None, group_by, !cli.no_dedup, report)?;
+        plan.fail_on = ensure_fail_on(&cli.fail_on, &plan.classifier)?;
+        Ok(plan)
+    }
+
+    /// A scan of `input`, reported as `output`.
+    fn new(
+        input: &InputArgs,
+        output: OutputKind,
+        fail_on: Option<GlobSet>,
+        group_by: Vec<GroupKey>,
+        dedup: bool,
+        report: ReportOptions,
+    ) -> Result<Plan> {
+        let classifier = load_classifier(&input.rules)?;
+        let globs = input::Globs::new(&input.glob).context("--glob: invalid glob")?;
+        let paths = if input.paths.is_empty() {
+            ensure_stdin_is_piped()?;
+            vec!["-".into()]
+        } else {
+            input.paths.clone()
+        };
+        let (inputs, input_errors) = input::expand(&paths, &globs, input.follow);
+        let threads = ensure_threads(input.threads)?;
+        let now = now();
+        let since = input.since.as_deref().map(|s| ensure_time("--since", s, now)).transpose()?;
+        let until = input.until.as_deref().map(|s| ensure_time("--until", s, now)).transpose()?;
         if let (Some(a), Some(b)) = (since, until) {
             if a > b {
                 bail!("--since {a} is after --until {b}: nothing could match");
             }
         }
-        let group_by = ensure_group_keys(&cli.by)?;
         let scan = ScanOptions {
             threads,
             keep_events: output.needs_events(),
-            year: cli.year,
+            year: input.year,
             since,
             until,
             group_by,
-            map_min: if cli.no_mmap { None } else { Some(scan::MAP_MIN) },
-            dedup: !cli.no_dedup,
+            map_min: if input.no_mmap { None } else { Some(scan::MAP_MIN) },
+            dedup,
             ..ScanOptions::default()
-        };
-        let report = ReportOptions {
-            incident_gap_secs: ensure_duration("--incident-gap", &cli.incident_gap)?,
-            dedup: !cli.no_dedup,
         };
         Ok(Plan { inputs, input_errors, classifier, output, fail_on, scan, report })
     }
+}
+
+/// The built-in rules and those of `dirs`, compiled.
+fn load_classifier(dirs: &[PathBuf]) -> Result<Classifier> {
+    // Two independent start-up costs on two cores: the rule table, and
+    // the static regexes every scan needs.
+    std::thread::scope(|scope| {
+        scope.spawn(crate::classify::warm_up);
+        let mut set = rules::builtin().context("built-in rules")?;
+        for dir in dirs {
+            rules::load_dir(&mut set, dir).context("bad rule file")?;
+        }
+        Classifier::new(set).map_err(anyhow::Error::msg)
+    })
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_system(std::time::SystemTime::now())
 }
 
 /// Every `--fail-on` glob must be valid and match a known cause id, so that
