@@ -46,4 +46,5 @@ pub mod rules;
 pub mod ruletool;
 pub mod scan;
 pub mod summary;
+pub mod template;
 pub mod time;
