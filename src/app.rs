@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use crate::explain;
 use crate::output;
@@ -10,6 +10,8 @@ use crate::plan::{ExplainPlan, Mode, Plan, RulesPlan};
 use crate::redact::redact;
 use crate::ruletool;
 use crate::scan;
+use crate::summary::{Report, CAPPED_GROUP};
+use crate::template;
 
 /// How the run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,14 +103,15 @@ fn run_rules(plan: &RulesPlan, out: &mut dyn Write) -> Result<Outcome> {
                 !errors
             }
         }
-        RulesPlan::Suggest { .. } => bail!("rules suggest: not built yet"),
+        RulesPlan::Suggest { plan, top } => return suggest(plan, *top, out),
     };
     out.flush()?;
     Ok(if passed { Outcome::Ok } else { Outcome::FailOn })
 }
 
-/// Run a plan, printing the report to `out` and input errors to stderr.
-pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<Outcome> {
+/// Scan and report, printing input errors to stderr; returns the report
+/// and the number of errors.
+fn scan_and_report(plan: &Plan) -> Result<(Report, usize)> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(plan.scan.threads).build()?;
     let summary = pool.install(|| scan::scan(&plan.inputs, &plan.classifier, &plan.scan));
     let names: Vec<String> = plan.inputs.iter().map(|i| i.name()).collect();
@@ -129,6 +132,40 @@ pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<Outcome> {
         }
         errors += i.error_count() as usize;
     }
+    Ok((report, errors))
+}
+
+/// `pullscan rules suggest`: scan, then a rule skeleton per frequent
+/// template of the unclassified lines.
+fn suggest(plan: &Plan, top: usize, out: &mut dyn Write) -> Result<Outcome> {
+    let (report, errors) = scan_and_report(plan)?;
+    let suggestions: Vec<template::Suggestion> = report
+        .templates
+        .iter()
+        .filter(|t| t.template != CAPPED_GROUP)
+        .take(top)
+        .map(|t| template::Suggestion {
+            template: t.template.clone(),
+            count: t.count,
+            samples: t.samples.iter().map(|s| s.text.clone()).collect(),
+        })
+        .collect();
+    if suggestions.is_empty() {
+        writeln!(
+            out,
+            "# pullscan rules suggest: {} unclassified pull errors in {} lines read; nothing to suggest.",
+            report.stats.total.unclassified, report.stats.total.lines
+        )?;
+    } else {
+        out.write_all(template::suggest_toml(&suggestions).as_bytes())?;
+    }
+    out.flush()?;
+    Ok(if errors > 0 { Outcome::Errors } else { Outcome::Ok })
+}
+
+/// Run a plan, printing the report to `out` and input errors to stderr.
+pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<Outcome> {
+    let (report, errors) = scan_and_report(plan)?;
     output::write(plan.output, &report, out)?;
     out.flush()?;
 

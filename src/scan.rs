@@ -154,7 +154,7 @@ pub fn scan(inputs: &[Input], classifier: &Classifier, opts: &ScanOptions) -> Su
             None => YearPolicy::ending_at(input.modified().unwrap_or_else(now)),
         };
         let ctx = LineContext { years };
-        let mut part = Summary { marks_before: total.marks.len(), ..Summary::default() };
+        let mut part = Summary::after(total.marks.len());
         let remember = i + 1 < inputs.len();
         let dedup = earlier.as_ref().map(|earlier| Dedup { earlier, remember });
         let scan = InputScan { input: i, ctx: &ctx, classifier, opts, dedup };
@@ -523,7 +523,7 @@ fn csv_block(
     }
     let marks_before = out.marks_before + out.marks.len();
     let work = |(records, at, base): &CsvJob| {
-        let mut part = Summary { marks_before, ..Summary::default() };
+        let mut part = Summary::after(marks_before);
         let mut parser = CsvParser::default();
         let (mut counted_to, mut line) = (*at, *base);
         let mut bad = Vec::new();
@@ -794,7 +794,7 @@ fn scan_block(
     }
     let marks_before = out.marks_before + out.marks.len();
     let work = |((chunk, found), base): ((&&[u8], &Candidates), &u64)| {
-        let mut part = Summary { marks_before, ..Summary::default() };
+        let mut part = Summary::after(marks_before);
         for &(start, line) in &found.lines {
             let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
             scan_line(&chunk[start..end], base + line + 1, s, &mut part);

@@ -491,6 +491,70 @@ pub struct Summary {
     pub fingerprints: Vec<u64>,
     /// Fingerprints not remembered, past the cap of the scan.
     pub fingerprints_dropped: u64,
+    /// Unclassified lines by template (variable parts masked), at most
+    /// [`TEMPLATE_CAP`]; the rest under [`CAPPED_GROUP`].
+    pub templates: BTreeMap<String, TemplateStats>,
+    /// Templates of the messages already seen by this summary (a log
+    /// repeats its unknown error): at most [`TEMPLATE_CACHE`], by message
+    /// hash. Not part of the result.
+    template_cache: TemplateCache,
+}
+
+/// A cache that every comparison ignores: two summaries of the same
+/// lines are equal whatever each happened to cache.
+#[derive(Clone, Debug, Default)]
+struct TemplateCache(HashMap<u64, String>);
+
+impl PartialEq for TemplateCache {
+    fn eq(&self, _: &TemplateCache) -> bool {
+        true
+    }
+}
+
+impl Eq for TemplateCache {}
+
+/// Distinct templates of unclassified lines kept.
+pub const TEMPLATE_CAP: usize = 1_000;
+/// Messages whose template a summary remembers (templating costs tens of
+/// microseconds; the same unknown error repeats).
+const TEMPLATE_CACHE: usize = 1_000;
+/// Samples kept per template.
+pub const TEMPLATE_SAMPLES: usize = 3;
+/// Templates shown in a report, most frequent first.
+pub const TEMPLATES_SHOWN: usize = 10;
+
+/// One template of unclassified lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TemplateStats {
+    /// Occurrences.
+    pub occurrences: u64,
+    /// Lines.
+    pub lines: u64,
+    /// The earliest lines, by position.
+    samples: Vec<(Position, String)>,
+}
+
+impl TemplateStats {
+    fn offer(&mut self, at: Position, message: &str) {
+        if self.samples.len() == TEMPLATE_SAMPLES
+            && self.samples.last().is_some_and(|(last, _)| *last < at)
+        {
+            return;
+        }
+        let i = self.samples.partition_point(|(p, _)| *p < at);
+        self.samples.insert(i, (at, message.to_string()));
+        self.samples.truncate(TEMPLATE_SAMPLES);
+    }
+}
+
+impl AddAssign<&TemplateStats> for TemplateStats {
+    fn add_assign(&mut self, rhs: &TemplateStats) {
+        self.occurrences += rhs.occurrences;
+        self.lines += rhs.lines;
+        for (at, m) in &rhs.samples {
+            self.offer(*at, m);
+        }
+    }
 }
 
 /// Fingerprints remembered for finding duplicates across inputs (a
@@ -527,6 +591,12 @@ impl Event {
 }
 
 impl Summary {
+    /// An empty summary of lines that come after `marks_before` marks
+    /// already kept by the run (see [`Summary::marks_before`]).
+    pub fn after(marks_before: usize) -> Summary {
+        Summary { marks_before, ..Summary::default() }
+    }
+
     /// Add one reported line; `by` adds it to its `--by` group too.
     pub fn add_event(&mut self, ev: Event, rules: &RuleSet, by: &[GroupKey], keep: bool) {
         let n = u64::from(ev.count.max(1));
@@ -547,6 +617,9 @@ impl Summary {
             g.first = min_time(g.first, ev.time);
             g.last = max_time(g.last, ev.time);
         }
+        if ev.cause.is_none() {
+            self.add_template(&ev, n);
+        }
         if self.marks_before + self.marks.len() < MARK_CAP {
             let image = image.as_deref().map_or(0, |img| {
                 let h = key_hash([img]);
@@ -563,6 +636,26 @@ impl Summary {
         if keep {
             self.events.push(ev);
         }
+    }
+
+    /// Count an unclassified line under its template.
+    fn add_template(&mut self, ev: &Event, n: u64) {
+        let h = key_hash([ev.message.as_str()]);
+        let cache = &mut self.template_cache.0;
+        let t = match cache.get(&h) {
+            Some(t) => t.clone(),
+            None => {
+                let t = crate::template::template(&ev.message);
+                if cache.len() < TEMPLATE_CACHE {
+                    cache.insert(h, t.clone());
+                }
+                t
+            }
+        };
+        let t = template_entry(&mut self.templates, t);
+        t.occurrences += n;
+        t.lines += 1;
+        t.offer(ev.at, &ev.message);
     }
 
     /// Add one successful pull.
@@ -660,12 +753,34 @@ impl Summary {
             lines_left_out: self.marks_dropped,
         };
         let incidents = incident_reports(&analysis, &self.image_names, rules, input_names);
+        let mut templates: Vec<TemplateReport> = self
+            .templates
+            .iter()
+            .map(|(t, st)| TemplateReport {
+                template: t.clone(),
+                count: st.occurrences,
+                lines: st.lines,
+                samples: st
+                    .samples
+                    .iter()
+                    .map(|(at, text)| Sample {
+                        file: input_names.get(at.0).cloned().unwrap_or_default(),
+                        line: at.1,
+                        text: text.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        templates.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.template.cmp(&b.template)));
+        templates.truncate(TEMPLATES_SHOWN);
+        let capped = capped || self.templates.len() > TEMPLATE_CAP;
         Report {
             stats,
             root_causes,
             causes,
             incidents,
             attribution,
+            templates,
             events,
             images,
             groups,
@@ -719,6 +834,9 @@ impl AddAssign<Summary> for Summary {
         self.fingerprints_dropped +=
             rhs.fingerprints_dropped + rhs.fingerprints.len().saturating_sub(room) as u64;
         self.fingerprints.extend(rhs.fingerprints.into_iter().take(room));
+        for (t, st) in &rhs.templates {
+            *template_entry(&mut self.templates, t.clone()) += st;
+        }
     }
 }
 
@@ -811,6 +929,20 @@ fn group_entry(groups: &mut BTreeMap<String, GroupStats>, key: String) -> &mut G
         key
     };
     groups.entry(key).or_default()
+}
+
+/// The stats of template `t`, or, once [`TEMPLATE_CAP`] exist, of
+/// [`CAPPED_GROUP`] for every new one.
+fn template_entry(
+    templates: &mut BTreeMap<String, TemplateStats>,
+    t: String,
+) -> &mut TemplateStats {
+    let t = if templates.len() >= TEMPLATE_CAP && !templates.contains_key(&t) {
+        CAPPED_GROUP.to_string()
+    } else {
+        t
+    };
+    templates.entry(t).or_default()
 }
 
 /// The `--by` group of the keys that came after the cap.
@@ -1167,6 +1299,19 @@ pub struct IncidentReport {
     pub line: u64,
 }
 
+/// A template of unclassified lines, for the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateReport {
+    /// The message with its variable parts masked.
+    pub template: String,
+    /// Occurrences.
+    pub count: u64,
+    /// Lines.
+    pub lines: u64,
+    /// The earliest lines of it.
+    pub samples: Vec<Sample>,
+}
+
 /// How symptoms were attributed, for the report.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Attribution {
@@ -1196,6 +1341,9 @@ pub struct Report {
     pub incidents: Vec<IncidentReport>,
     /// How symptoms were attributed.
     pub attribution: Attribution,
+    /// The most frequent templates of the unclassified lines (at most
+    /// [`TEMPLATES_SHOWN`]).
+    pub templates: Vec<TemplateReport>,
     /// Events, in input order (empty unless asked for).
     pub events: Vec<EventReport>,
     /// Images with failures and their successful pulls (failure ratio).

@@ -11,4 +11,5 @@ mod regressions;
 mod robust;
 mod rules;
 mod ruletool;
+mod tools;
 mod util;

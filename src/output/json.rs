@@ -25,6 +25,8 @@ struct Document<'a> {
     attribution: AttributionWire,
     causes: Vec<CauseWire<'a>>,
     incidents: Vec<IncidentWire<'a>>,
+    /// The most frequent shapes of the unclassified lines.
+    unclassified_templates: Vec<TemplateWire<'a>>,
     images: Vec<ImageWire<'a>>,
     pulled_registries: Vec<Named>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -61,6 +63,14 @@ struct IncidentWire<'a> {
     attributed: u64,
     file: std::borrow::Cow<'a, str>,
     line: u64,
+}
+
+#[derive(Serialize)]
+struct TemplateWire<'a> {
+    template: std::borrow::Cow<'a, str>,
+    count: u64,
+    lines: u64,
+    samples: Vec<SampleWire<'a>>,
 }
 
 #[derive(Serialize)]
@@ -268,6 +278,24 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 attributed: i.attributed,
                 file: redact(&i.file),
                 line: i.line,
+            })
+            .collect(),
+        unclassified_templates: report
+            .templates
+            .iter()
+            .map(|t| TemplateWire {
+                template: redact(&t.template),
+                count: t.count,
+                lines: t.lines,
+                samples: t
+                    .samples
+                    .iter()
+                    .map(|s| SampleWire {
+                        file: &s.file,
+                        line: s.line,
+                        text: redact(&s.text).into_owned(),
+                    })
+                    .collect(),
             })
             .collect(),
         images: report

@@ -11,7 +11,7 @@ use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
 
 use super::{human, join_top, notes, seen};
 use crate::redact::redact;
-use crate::summary::{CauseReport, Report};
+use crate::summary::{CauseReport, Report, UNCLASSIFIED};
 
 /// Columns the output is fitted to.
 pub const WIDTH: u16 = 100;
@@ -75,6 +75,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for c in blocks {
         writeln!(out)?;
         detail(c, out)?;
+        if c.cause == UNCLASSIFIED {
+            shapes(report, out)?;
+        }
     }
     Ok(())
 }
@@ -241,6 +244,28 @@ fn detail(c: &CauseReport, out: &mut dyn Write) -> io::Result<()> {
                     writeln!(out, "    {hang}{}", w.trim_start())?;
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// The most frequent shapes of the unclassified lines, each with its
+/// earliest line: what a new rule would have to match.
+fn shapes(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    if report.templates.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "  shapes (variable parts masked; `pullscan rules suggest` drafts rules for them):"
+    )?;
+    for t in &report.templates {
+        let head = format!("{} × {}", human(t.count), truncate(&redact(&t.template), 300));
+        let wrapped = wrap(&head, usize::from(WIDTH) - 6);
+        writeln!(out, "    {}", wrapped.join("\n      "))?;
+        if let Some(s) = t.samples.first() {
+            let line = format!("e.g. {}:{}", s.file, s.line);
+            writeln!(out, "      {}", redact(&line))?;
         }
     }
     Ok(())
