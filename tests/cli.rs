@@ -78,11 +78,16 @@ fn csv_and_markdown_carry_the_summary() {
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 1);
     assert_eq!(&rows[0][0], "auth.unauthorized");
-    assert!(rows[0][13].contains("docker login"), "{:?}", &rows[0][13]);
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let fix = &rows[0][col("remediation")];
+    assert!(fix.contains("docker login"), "{fix:?}");
+    assert_eq!(&rows[0][col("incidents")], "1");
+    assert_eq!(&rows[0][col("attributed_count")], "1");
 
     let out = pullscan().args(["-o", "markdown"]).write_stdin(AUTH_LINE).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("| `auth.unauthorized` | 1 |"), "{text}");
+    assert!(text.contains("| 1 | `auth.unauthorized` | 1 | 1 | 1 | 1 |"), "{text}");
 }
 
 #[test]
