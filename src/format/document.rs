@@ -357,10 +357,16 @@ pub fn read_csv_rows_from(
     each: &mut dyn FnMut(u64, CsvRow<'_>),
     bad: &mut dyn FnMut(DocError),
 ) -> Result<(), DocError> {
+    // The csv crate strips a UTF-8 BOM at the start of what it reads: a
+    // BOM that opens the rest of an input mid-file is data, as it is to a
+    // reader of the whole file. A blank line before it (the reader skips
+    // it) keeps the BOM from being first; the bases step back over it.
+    let mut chained = io::Read::chain(&b"\n"[..], r);
+    let base = (line.saturating_sub(1), offset.saturating_sub(1));
     let starts = Rc::new(RefCell::new(VecDeque::new()));
-    let lines = LineStarts::new(r, (line, offset), Rc::clone(&starts));
+    let lines = LineStarts::new(&mut chained, base, Rc::clone(&starts));
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(lines);
-    read_csv_body(&mut rdr, header, &starts, (line, offset), each, bad)
+    read_csv_body(&mut rdr, header, &starts, base, each, bad)
 }
 
 fn read_csv_body<R: Read>(
