@@ -713,7 +713,7 @@ impl Summary {
             .map(|(c, st)| {
                 let mut r = cause_report(*c, st, rules, input_names);
                 let a = analysis.causes.get(c).cloned().unwrap_or_default();
-                r.attributed_count = r.count + a.attributed_in - a.attributed_out;
+                r.attributed_count = (r.count + a.attributed_in).saturating_sub(a.attributed_out);
                 r.incidents = a.incidents;
                 r.images_hit = a.images;
                 r
