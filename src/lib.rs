@@ -11,6 +11,7 @@
 //! `+=`); [`summary::Summary::finish`] makes a [`summary::Report`]; and
 //! [`output`] prints it, redacting secrets ([`redact`]). [`explain`] shows
 //! that work on a single line: every rule that matched, which one won and why.
+//! [`follow`] runs the per-line path over files as they grow (`tail -F`).
 //!
 //! ```
 //! use pullscan::{classify::Classifier, format, rules};
@@ -33,6 +34,7 @@ pub mod app;
 pub mod classify;
 pub mod cli;
 pub mod explain;
+pub mod follow;
 pub mod format;
 pub mod image;
 pub mod incident;
