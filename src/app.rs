@@ -1,10 +1,12 @@
 //! Wiring: scan, report, print, and the exit code.
 
 use std::io::{self, Write};
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
 
 use crate::explain;
+use crate::follow;
 use crate::output;
 use crate::plan::{ExplainPlan, Mode, Plan, RulesPlan};
 use crate::redact::redact;
@@ -36,9 +38,12 @@ impl Outcome {
 }
 
 /// Run what the command line asked for.
-pub fn run_mode(mode: &Mode, out: &mut dyn Write) -> Result<Outcome> {
+/// `stop` is set on Ctrl-C; only follow mode watches it (a scan ends by
+/// itself, and an interrupted one prints nothing).
+pub fn run_mode(mode: &Mode, stop: &AtomicBool, out: &mut dyn Write) -> Result<Outcome> {
     match mode {
         Mode::Scan(plan) => run(plan, out),
+        Mode::Follow(plan, opts) => follow::run(plan, opts, stop, out),
         Mode::Explain(plan) => run_explain(plan, out),
         Mode::Rules(rules) => run_rules(rules, out),
     }

@@ -59,6 +59,14 @@ pub struct Cli {
     /// for one cause): `90s`, `30m`, `2h`, `1d`.
     #[arg(long, value_name = "DURATION", default_value = "30m")]
     pub incident_gap: String,
+
+    /// Follow the files as `tail -F` does (rotation and truncation
+    /// survived; a missing file is waited for), from their end: print each
+    /// failure as a JSON line (`-o jsonl`, or when stdout is not a
+    /// terminal), or redraw the summary table every few seconds. Ctrl-C
+    /// prints the final summary. Files only: not `-`, not directories.
+    #[arg(short = 'f', long = "tail")]
+    pub tail: bool,
 }
 
 /// The inputs, and how to read them: shared by a scan and `rules suggest`.

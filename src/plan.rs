@@ -12,6 +12,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::classify::Classifier;
 use crate::cli::{Cli, Command, InputArgs, OutputArg, RulesCommand, ToolOutput};
+use crate::follow::{FollowOptions, FollowOutput};
 use crate::format::LineContext;
 use crate::input::{self, Input, InputError};
 use crate::output::OutputKind;
@@ -44,6 +45,8 @@ pub struct Plan {
 pub enum Mode {
     /// Scan logs and report (the default).
     Scan(Plan),
+    /// Follow files (`-f`).
+    Follow(Box<Plan>, FollowOptions),
     /// `pullscan explain`.
     Explain(ExplainPlan),
     /// `pullscan rules ...`.
@@ -112,7 +115,25 @@ pub enum RulesPlan {
 impl Mode {
     /// Resolve a parsed command line.
     pub fn from_cli(cli: Cli) -> Result<Mode> {
-        let Some(command) = cli.command else { return Ok(Mode::Scan(Plan::from_cli(cli)?)) };
+        let Some(command) = cli.command else {
+            if cli.tail {
+                let mode = match cli.output {
+                    OutputArg::Jsonl => FollowOutput::Events,
+                    OutputArg::Table if std::io::stdout().is_terminal() => FollowOutput::Table,
+                    OutputArg::Table => FollowOutput::Events,
+                    other => bail!(
+                        "-f/--tail prints JSON lines or a live table, not --output {}",
+                        format!("{other:?}").to_lowercase()
+                    ),
+                };
+                if cli.input.paths.is_empty() {
+                    bail!("-f/--tail needs the files to follow");
+                }
+                let opts = FollowOptions { mode, ..FollowOptions::default() };
+                return Ok(Mode::Follow(Box::new(Plan::from_cli(cli)?), opts));
+            }
+            return Ok(Mode::Scan(Plan::from_cli(cli)?));
+        };
         match command {
             Command::Explain(a) => {
                 let years = match a.year {

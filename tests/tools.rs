@@ -146,3 +146,57 @@ fn a_file_named_like_a_command_is_scanned_with_a_path() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["causes"][0]["cause"], "network.dns");
 }
+
+#[test]
+fn follow_prints_new_failures_and_stops_on_ctrl_c() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("kubelet.log");
+    write(&log, format!("{DNS}\n"));
+    let bin = assert_cmd::cargo::cargo_bin("pullscan");
+    let mut child = Command::new(bin)
+        .args(["-f", "-o", "jsonl"])
+        .arg(&log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The existing line is the past (tail -F starts at the end); a line
+    // appended after the follower started is reported.
+    std::thread::sleep(Duration::from_millis(600));
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    writeln!(f, "{}", unknown(7).trim_end()).unwrap();
+    writeln!(f, "{DNS}").unwrap();
+    drop(f);
+    std::thread::sleep(Duration::from_millis(800));
+    let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "follow did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = json_lines(&out.stdout);
+    let causes: Vec<&str> = events.iter().map(|e| e["cause"].as_str().unwrap()).collect();
+    assert_eq!(causes, vec!["unclassified", "network.dns"]);
+    assert_eq!(events[1]["line"], 3);
+}
+
+#[test]
+fn follow_refuses_what_it_cannot_follow() {
+    let out = pullscan().args(["-f", "-o", "json", "x.log"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not --output json"));
+    let out = pullscan().args(["-f", "-o", "jsonl", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = pullscan().args(["-f"]).write_stdin("").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
