@@ -20,18 +20,21 @@ use crate::rules::{CauseKind, RuleSet};
 /// also prefilter literals so such lines become candidates.
 pub const PULL_WORDS: &[&str] = &["pull", "push"];
 
-static PULL_RE: LazyLock<Regex> = LazyLock::new(|| {
-    // Whole words, so `tpush` or `XGPushService` in an app log do not count.
-    Regex::new(r"(?i)\b(?:pull|push)(?:s|ed|ing|es)?\b|ImagePull|PullImage")
-        .expect("static regex compiles")
-});
+/// The text of the regex that makes a line pull-related for the
+/// unclassified bucket (public for `rules export`, which classifies in
+/// other engines). Whole words, so `tpush` or `XGPushService` in an app
+/// log do not count.
+pub const PULL: &str = r"(?i)\b(?:pull|push)(?:s|ed|ing|es)?\b|ImagePull|PullImage";
 
-static ERROR_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)\b(?:err(?:or)?s?|fail(?:ed|ure|s)?|fatal|denied|unable|cannot|can't|could ?n[o']t|refused|invalid|forbidden|unauthori[sz]ed|time[sd]? ?out|exceeded|rejected|retrying|not found)\b",
-    )
-    .expect("static regex compiles")
-});
+static PULL_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(PULL).expect("static regex compiles"));
+
+/// The text of the regex of error words for the unclassified bucket
+/// (public for `rules export`).
+pub const ERROR: &str = r"(?i)\b(?:err(?:or)?s?|fail(?:ed|ure|s)?|fatal|denied|unable|cannot|can't|could ?n[o']t|refused|invalid|forbidden|unauthori[sz]ed|time[sd]? ?out|exceeded|rejected|retrying|not found)\b";
+
+static ERROR_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(ERROR).expect("static regex compiles"));
 
 /// A necessary condition for [`ERROR_RE`] that holds on raw, still escaped
 /// text: one of these pieces occurs wherever an error word does, whatever
@@ -46,13 +49,11 @@ static ERROR_PIECES_RE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words that put a generic error (`i/o timeout`, `x509:`) in the context
 /// of an image pull or push. A kubelet line about the API server timing out
-/// has none of them.
-static PULL_CONTEXT_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)\b(?:pull|push|image|manifest|blob|layer|download|upload)(?:s|ed|ing|es)?\b|ImagePull|PullImage|\bregistry\b|/v2/|/v1/(?:_ping|repositories|images|search|users)|docker\.io\b|/token\b|oauth2?/token|ping attempt|trying next host|failed to do request|failed to resolve|docker login|\.azurecr\.|\.dkr\.ecr\.|\bgcr\.io|\.pkg\.dev|\bghcr\.io|\bquay\.io",
-    )
-    .expect("static regex compiles")
-});
+/// has none of them. The text of the regex, public for `rules export`.
+pub const PULL_CONTEXT: &str = r"(?i)\b(?:pull|push|image|manifest|blob|layer|download|upload)(?:s|ed|ing|es)?\b|ImagePull|PullImage|\bregistry\b|/v2/|/v1/(?:_ping|repositories|images|search|users)|docker\.io\b|/token\b|oauth2?/token|ping attempt|trying next host|failed to do request|failed to resolve|docker login|\.azurecr\.|\.dkr\.ecr\.|\bgcr\.io|\.pkg\.dev|\bghcr\.io|\bquay\.io";
+
+static PULL_CONTEXT_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(PULL_CONTEXT).expect("static regex compiles"));
 
 /// Build the classifier's and the image finder's static regexes now
 /// (they are otherwise built on the first candidate line). The planner
