@@ -34,6 +34,7 @@ pub mod app;
 pub mod classify;
 pub mod cli;
 pub mod explain;
+pub mod export;
 pub mod follow;
 pub mod format;
 pub mod image;
