@@ -3,6 +3,7 @@
 mod cli;
 mod corpus;
 mod envelopes;
+mod export;
 mod golden;
 mod incidents;
 mod oracle;
