@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Result;
 
 use crate::explain;
+use crate::export;
 use crate::follow;
 use crate::output;
 use crate::plan::{ExplainPlan, Mode, Plan, RulesPlan};
@@ -107,6 +108,10 @@ fn run_rules(plan: &RulesPlan, out: &mut dyn Write) -> Result<Outcome> {
             } else {
                 !errors
             }
+        }
+        RulesPlan::Export { classifier, target, table } => {
+            export::export(classifier.rules(), *target, *table, out)?;
+            true
         }
         RulesPlan::Suggest { plan, top } => return suggest(plan, *top, out),
     };

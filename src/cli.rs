@@ -195,6 +195,25 @@ pub enum RulesCommand {
         #[arg(long)]
         strict: bool,
     },
+    /// Write the rule table as a query that classifies raw log text into
+    /// the cause ids inside a log engine, most specific rule first, and
+    /// counts them by cause and image: KQL (Azure Log Analytics), LogQL
+    /// (Loki) or SPL (Splunk). A pattern the engine cannot express is
+    /// refused, naming the rule.
+    Export {
+        /// The query language.
+        #[arg(long, value_name = "TARGET", value_parser = ["kql", "logql", "spl"])]
+        to: String,
+        /// KQL: the table and its text column: ContainerAppSystemLogs_CL
+        /// (Log_s), ContainerAppSystemLogs (Log), KubeEvents (Message),
+        /// ContainerLogV2 (LogMessage).
+        #[arg(long, value_name = "TABLE", default_value = "ContainerAppSystemLogs_CL")]
+        table: String,
+        /// Add the rule files (*.toml) of this directory to the built-in
+        /// rules.
+        #[arg(long, value_name = "DIR")]
+        rules: Vec<PathBuf>,
+    },
     /// Scan logs and print a rule skeleton (TOML) for each frequent
     /// template of the pull errors no rule knows, ready to edit and use
     /// with --rules DIR.

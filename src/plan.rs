@@ -12,6 +12,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::classify::Classifier;
 use crate::cli::{Cli, Command, InputArgs, OutputArg, RulesCommand, ToolOutput};
+use crate::export;
 use crate::follow::{FollowOptions, FollowOutput};
 use crate::format::LineContext;
 use crate::input::{self, Input, InputError};
@@ -103,6 +104,15 @@ pub enum RulesPlan {
         /// Fail on warnings too.
         strict: bool,
     },
+    /// `rules export --to TARGET`.
+    Export {
+        /// Compiled rules.
+        classifier: Classifier,
+        /// The query language.
+        target: export::Target,
+        /// The KQL table.
+        table: export::KqlTable,
+    },
     /// `rules suggest PATH...`.
     Suggest {
         /// The scan to take unknown errors from.
@@ -167,6 +177,11 @@ impl Mode {
                     json: args.output == ToolOutput::Json,
                     strict,
                 },
+                RulesCommand::Export { to, table, rules } => {
+                    let target = to.parse::<export::Target>().map_err(anyhow::Error::msg)?;
+                    let table = table.parse::<export::KqlTable>().map_err(anyhow::Error::msg)?;
+                    RulesPlan::Export { classifier: load_classifier(&rules)?, target, table }
+                }
                 RulesCommand::Suggest { input, top } => {
                     let report = ReportOptions::default();
                     RulesPlan::Suggest {

@@ -200,3 +200,20 @@ fn follow_refuses_what_it_cannot_follow() {
     let out = pullscan().args(["-f"]).write_stdin("").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn rules_export_writes_each_target_and_refuses_an_unknown_table() {
+    for (to, marker) in
+        [("kql", "ContainerAppSystemLogs_CL"), ("logql", "count_over_time"), ("spl", "| eval")]
+    {
+        let out = pullscan().args(["rules", "export", "--to", to]).output().unwrap();
+        assert!(out.status.success(), "{to}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(marker) && text.contains("network.dns"), "{to}: {text}");
+    }
+    let out = pullscan().args(["rules", "export", "--to", "kql", "--table", "KubeEvents"]).output();
+    let text = String::from_utf8(out.unwrap().stdout).unwrap();
+    assert!(text.contains("tostring(Message)"), "{text}");
+    let out = pullscan().args(["rules", "export", "--to", "kql", "--table", "Nope"]).output();
+    assert_eq!(out.unwrap().status.code(), Some(2));
+}
