@@ -21,6 +21,8 @@ use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead, Read};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -64,6 +66,26 @@ pub struct ScanOptions {
     /// message) a line of an earlier input, such as a log and its rotated
     /// copy. Duplicates are counted either way (`--no-dedup`: kept).
     pub dedup: bool,
+    /// Bytes scanned so far, for a progress bar; `None`: not counted.
+    pub progress: Option<Progress>,
+}
+
+/// A counter of the bytes scanned, shared with whoever shows progress.
+/// The scan adds to it once per block (per read for documents), not per
+/// line, so counting costs nothing measurable; when an input is done it
+/// has added that input's byte count (`counts.bytes`).
+#[derive(Clone, Debug, Default)]
+pub struct Progress(Arc<AtomicU64>);
+
+impl Progress {
+    /// Bytes scanned so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 impl Default for ScanOptions {
@@ -80,6 +102,7 @@ impl Default for ScanOptions {
             until: None,
             group_by: Vec::new(),
             dedup: true,
+            progress: None,
         }
     }
 }
@@ -124,6 +147,21 @@ pub struct Dedup<'a> {
 }
 
 impl InputScan<'_> {
+    /// Count `n` more bytes of the input as scanned: in its stats and in
+    /// the progress counter.
+    fn add_bytes(&self, out: &mut Summary, n: u64) {
+        out.input_mut(self.input).counts.bytes += n;
+        self.progress(n);
+    }
+
+    /// Add `n` bytes to the progress counter only (their stats are kept
+    /// elsewhere).
+    fn progress(&self, n: u64) {
+        if let Some(p) = &self.opts.progress {
+            p.add(n);
+        }
+    }
+
     /// Account for a candidate whose raw text can only be unrelated (see
     /// [`Classifier::surely_unrelated`]) without parsing it, and say so.
     /// With a time window every candidate is parsed, for its time.
@@ -228,21 +266,30 @@ fn scan_cri(
         }
         account(rec, (i, j.line), &found, s, out);
     };
-    loop {
-        let (n, cut) = read_line_capped(r, &mut buf, s.opts.max_line)?;
-        if n == 0 {
-            break;
-        }
+    // Progress is told every MiB or so, not on every line.
+    let mut untold = 0u64;
+    let read = loop {
+        let (n, cut) = match read_line_capped(r, &mut buf, s.opts.max_line) {
+            Ok((0, _)) => break Ok(()),
+            Ok(read) => read,
+            Err(e) => break Err(e),
+        };
         line_no += 1;
         let counts = &mut out.input_mut(i).counts;
         counts.bytes += n as u64;
         counts.lines += 1;
         counts.truncated += u64::from(cut);
+        untold += n as u64;
+        if untold >= 1 << 20 {
+            s.progress(std::mem::take(&mut untold));
+        }
         let text = String::from_utf8_lossy(&buf);
         for j in joiner.push(line_no, &text) {
             handle(j, out);
         }
-    }
+    };
+    s.progress(untold);
+    read?;
     for j in joiner.finish() {
         handle(j, out);
     }
@@ -288,7 +335,7 @@ fn read_line_capped(
 /// complete record before it.
 fn scan_document(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io::Result<()> {
     let InputScan { input: i, ctx, classifier, .. } = *s;
-    let mut counting = CountingReader { inner: r, bytes: 0 };
+    let mut counting = CountingReader { inner: r, bytes: 0, progress: s.opts.progress.as_ref() };
     let mut out_lines = 0u64;
     let mut each = |line: u64, rec: Record<'_>| {
         out_lines += 1;
@@ -343,7 +390,7 @@ pub fn scan_csv(r: &mut dyn BufRead, s: &InputScan<'_>, out: &mut Summary) -> io
                     header = Some(h);
                     line += count_newlines(&buf[..used]);
                     offset += used as u64;
-                    out.input_mut(s.input).counts.bytes += used as u64;
+                    s.add_bytes(out, used as u64);
                     blocks.consume(used);
                     if eof && blocks.len == 0 {
                         return Ok(());
@@ -397,7 +444,7 @@ fn csv_rows_by_crate(
         &mut dyn FnMut(format::DocError),
     ) -> Result<(), format::DocError>,
 ) {
-    let mut counting = CountingReader { inner: r, bytes: 0 };
+    let mut counting = CountingReader { inner: r, bytes: 0, progress: s.opts.progress.as_ref() };
     let mut bad = Vec::new();
     let mut lines = 0u64;
     let result = read(
@@ -548,9 +595,8 @@ fn csv_block(
     }
     // Every record is a line, blank ones (which hold no row) aside.
     let records = (0..ends.len()).filter(|&k| !blank(k)).count() as u64;
-    let stats = &mut out.input_mut(s.input).counts;
-    stats.lines += records;
-    stats.bytes += done as u64;
+    out.input_mut(s.input).counts.lines += records;
+    s.add_bytes(out, done as u64);
     Some(done)
 }
 
@@ -569,16 +615,21 @@ fn csv_row(line: u64, row: &CsvRow<'_>, s: &InputScan<'_>, out: &mut Summary) {
     row.with_record(s.ctx, |rec| account(rec, (s.input, line), &found, s, out));
 }
 
-/// Counts the bytes a document reader consumed.
+/// Counts the bytes a document reader consumed, and tells progress per
+/// read (of a buffer, not a record).
 struct CountingReader<'r> {
     inner: &'r mut dyn BufRead,
     bytes: u64,
+    progress: Option<&'r Progress>,
 }
 
 impl Read for CountingReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.bytes += n as u64;
+        if let Some(p) = self.progress {
+            p.add(n as u64);
+        }
         Ok(n)
     }
 }
@@ -598,7 +649,7 @@ pub fn scan_reader(reader: &mut dyn Read, s: &InputScan<'_>, out: &mut Summary) 
             let read = &blocks.buf[..blocks.len];
             let n = memchr::memchr(b'\n', read).map_or(read.len(), |nl| nl + 1);
             skipping = n == read.len() && read.last() != Some(&b'\n');
-            out.input_mut(s.input).counts.bytes += n as u64;
+            s.add_bytes(out, n as u64);
             blocks.consume(n);
             if skipping {
                 match filled {
@@ -654,9 +705,8 @@ fn long_line_head(
     let max = s.opts.max_line;
     // A block without a line end: one (unterminated) line to scan_block.
     scan_block(&held[..max], lines_before, tuned, s, out);
-    let counts = &mut out.input_mut(s.input).counts;
-    counts.truncated += 1;
-    counts.bytes += (held.len() - max) as u64;
+    out.input_mut(s.input).counts.truncated += 1;
+    s.add_bytes(out, (held.len() - max) as u64);
     1
 }
 
@@ -694,7 +744,7 @@ pub fn scan_mapped(file: &File, len: u64, s: &InputScan<'_>, out: &mut Summary) 
         if skipping {
             let n = memchr::memchr(b'\n', view).map_or(view.len(), |nl| nl + 1);
             skipping = n == view.len() && view.last() != Some(&b'\n');
-            out.input_mut(s.input).counts.bytes += n as u64;
+            s.add_bytes(out, n as u64);
             start += n as u64;
             continue;
         }
@@ -811,6 +861,7 @@ fn scan_block(
     }
     let total = acc - lines_before;
     let unterminated = u64::from(block.last().is_some_and(|&b| b != b'\n'));
+    s.progress(block.len() as u64);
     let stats = &mut out.input_mut(s.input).counts;
     stats.bytes += block.len() as u64;
     stats.lines += total + unterminated;
@@ -1072,5 +1123,56 @@ mod tests {
             }
         }
         assert_eq!(split_chunks(b"", 4, 1), vec![&b""[..]]);
+    }
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use std::io::Write;
+
+    use super::{scan, Progress, ScanOptions};
+    use crate::classify::Classifier;
+    use crate::input::{self, Globs, Input};
+
+    /// Every file of the corpus (each shape: lines, CRI, CSV, JSON
+    /// documents), plus a gzip file and one with lines over the limit:
+    /// read, mapped, in small blocks and in large ones, the counter ends
+    /// at the bytes the stats say were scanned.
+    #[test]
+    fn the_progress_counter_adds_up_to_the_bytes_scanned() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = dir.path().join("long.log");
+        let mut text = "x".repeat(300_000);
+        text.push_str("\nshort line\n");
+        text.push_str(&"failed to pull image y:1 ".repeat(20_000));
+        std::fs::write(&long, &text).unwrap();
+        let gz = dir.path().join("rotated.log.1");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let (mut inputs, errors) = input::expand(&[corpus], &Globs::default(), false);
+        assert!(errors.is_empty(), "{errors:?}");
+        inputs.extend([Input::Path(long), Input::Path(gz)]);
+        let classifier = Classifier::new(crate::rules::builtin().unwrap()).unwrap();
+        for (block_size, map_min, max_line) in
+            [(64 << 10, Some(0), 100_000), (16 << 20, None, 1 << 20), (4096, None, 1000)]
+        {
+            let progress = Progress::default();
+            let opts = ScanOptions {
+                threads: 2,
+                block_size,
+                min_chunk: 1024,
+                map_min,
+                max_line,
+                progress: Some(progress.clone()),
+                ..ScanOptions::default()
+            };
+            let summary = scan(&inputs, &classifier, &opts);
+            let bytes: u64 = summary.inputs.values().map(|i| i.counts.bytes).sum();
+            assert!(bytes > 1_000_000, "{bytes}");
+            assert_eq!(progress.get(), bytes, "block {block_size}, map {map_min:?}");
+        }
     }
 }
