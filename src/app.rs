@@ -4,12 +4,15 @@ use std::io::{self, Write};
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Result;
+use clap::CommandFactory;
 
+use crate::cli::Cli;
 use crate::explain;
 use crate::export;
 use crate::follow;
 use crate::output;
 use crate::plan::{ExplainPlan, Mode, Plan, RulesPlan};
+use crate::progress::Ticker;
 use crate::redact::redact;
 use crate::ruletool;
 use crate::scan;
@@ -47,7 +50,35 @@ pub fn run_mode(mode: &Mode, stop: &AtomicBool, out: &mut dyn Write) -> Result<O
         Mode::Follow(plan, opts) => follow::run(plan, opts, stop, out),
         Mode::Explain(plan) => run_explain(plan, out),
         Mode::Rules(rules) => run_rules(rules, out),
+        Mode::Completions(shell) => {
+            clap_complete::generate(*shell, &mut Cli::command(), "pullscan", out);
+            out.flush()?;
+            Ok(Outcome::Ok)
+        }
+        Mode::Man => {
+            man(out)?;
+            Ok(Outcome::Ok)
+        }
     }
+}
+
+/// `pullscan man`: the manual page of pullscan, then one for each
+/// command (`pullscan-explain`, `pullscan-rules-list`, ...), in one roff
+/// stream that `man -l -` shows page after page.
+fn man(out: &mut dyn Write) -> io::Result<()> {
+    fn page(cmd: &clap::Command, out: &mut dyn Write) -> io::Result<()> {
+        let source = concat!("pullscan ", env!("CARGO_PKG_VERSION"));
+        clap_mangen::Man::new(cmd.clone()).source(source).render(out)?;
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            page(sub, out)?;
+        }
+        Ok(())
+    }
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    // Built, subcommands are named `pullscan-explain` and so on.
+    cmd.build();
+    page(&cmd, out)?;
+    out.flush()
 }
 
 /// `pullscan explain`: each line given, `-` standing for the lines of
@@ -123,7 +154,10 @@ fn run_rules(plan: &RulesPlan, out: &mut dyn Write) -> Result<Outcome> {
 /// and the number of errors.
 fn scan_and_report(plan: &Plan) -> Result<(Report, usize)> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(plan.scan.threads).build()?;
+    let ticker = plan.scan.progress.clone().map(|p| Ticker::start(p, &plan.inputs));
     let summary = pool.install(|| scan::scan(&plan.inputs, &plan.classifier, &plan.scan));
+    // The bar is gone before anything else is written.
+    drop(ticker);
     let names: Vec<String> = plan.inputs.iter().map(|i| i.name()).collect();
     let report = summary.finish_with(plan.classifier.rules(), &names, &plan.report);
 
@@ -176,7 +210,7 @@ fn suggest(plan: &Plan, top: usize, out: &mut dyn Write) -> Result<Outcome> {
 /// Run a plan, printing the report to `out` and input errors to stderr.
 pub fn run(plan: &Plan, out: &mut dyn Write) -> Result<Outcome> {
     let (report, errors) = scan_and_report(plan)?;
-    output::write(plan.output, &report, out)?;
+    output::write_color(plan.output, &report, plan.color, out)?;
     out.flush()?;
 
     if errors > 0 {

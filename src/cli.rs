@@ -21,8 +21,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
   pullscan --output json --fail-on 'auth.*' build.log
   pullscan explain 'Back-off pulling image \"nginx:1.25\"'
   pullscan rules suggest /var/log/syslog > rules.d/suggested.toml
+  pullscan completions bash > ~/.local/share/bash-completion/completions/pullscan
+  pullscan man | man -l -
 
-A file named like a command (explain, rules) is scanned as ./explain.
+A file named like a command (explain, rules, completions, man) is scanned as ./explain.
 
 Exit status: 0 ran, 1 a --fail-on cause was found, 2 errors (after reporting what could be read).")]
 pub struct Cli {
@@ -67,6 +69,12 @@ pub struct Cli {
     /// prints the final summary. Files only: not `-`, not directories.
     #[arg(short = 'f', long = "tail")]
     pub tail: bool,
+
+    /// Colour the table by severity: auto colours when standard output is
+    /// a terminal and NO_COLOR is not set. Other outputs are never
+    /// coloured.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
 }
 
 /// The inputs, and how to read them: shared by a scan and `rules suggest`.
@@ -121,6 +129,11 @@ pub struct InputArgs {
     /// Only lines at or before this time (same forms as --since).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+
+    /// Never show the progress bar. It is only shown on a terminal
+    /// (standard error), for scans that take over a second.
+    #[arg(long)]
+    pub no_progress: bool,
 }
 
 /// The commands besides scanning.
@@ -134,6 +147,15 @@ pub enum Command {
     /// errors no rule knows.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print a completion script for a shell, e.g. `pullscan completions
+    /// bash > ~/.local/share/bash-completion/completions/pullscan`.
+    Completions {
+        /// The shell.
+        #[arg(value_name = "SHELL", value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `pullscan man | man -l -`.
+    Man,
 }
 
 /// `pullscan explain`.
@@ -261,4 +283,15 @@ pub enum OutputArg {
     Csv,
     /// The summary as Markdown.
     Markdown,
+}
+
+/// `--color` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// When standard output is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always, even into a pipe or with NO_COLOR set.
+    Always,
+    /// Never.
+    Never,
 }

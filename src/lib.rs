@@ -43,6 +43,7 @@ pub mod input;
 pub mod output;
 pub mod plan;
 pub mod prefilter;
+pub mod progress;
 pub mod record;
 pub mod redact;
 pub mod rules;

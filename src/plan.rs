@@ -4,6 +4,7 @@
 //! rules loaded and compiled, globs parsed. Each user mistake has an
 //! `ensure_*` check whose message says what to do.
 
+use std::ffi::OsStr;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -11,7 +12,7 @@ use anyhow::{bail, Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::classify::Classifier;
-use crate::cli::{Cli, Command, InputArgs, OutputArg, RulesCommand, ToolOutput};
+use crate::cli::{Cli, ColorArg, Command, InputArgs, OutputArg, RulesCommand, ToolOutput};
 use crate::export;
 use crate::follow::{FollowOptions, FollowOutput};
 use crate::format::LineContext;
@@ -39,6 +40,8 @@ pub struct Plan {
     pub scan: ScanOptions,
     /// How the report is made.
     pub report: ReportOptions,
+    /// Colour the table (`--color`, NO_COLOR, stdout a terminal).
+    pub color: bool,
 }
 
 /// What the command line asks for.
@@ -52,6 +55,10 @@ pub enum Mode {
     Explain(ExplainPlan),
     /// `pullscan rules ...`.
     Rules(RulesPlan),
+    /// `pullscan completions SHELL`.
+    Completions(clap_complete::Shell),
+    /// `pullscan man`.
+    Man,
 }
 
 /// `pullscan explain`, resolved.
@@ -157,6 +164,8 @@ impl Mode {
                     json: a.output == ToolOutput::Json,
                 }))
             }
+            Command::Completions { shell } => Ok(Mode::Completions(shell)),
+            Command::Man => Ok(Mode::Man),
             Command::Rules(r) => Ok(Mode::Rules(match r {
                 RulesCommand::List(a) => RulesPlan::List {
                     classifier: load_classifier(&a.rules)?,
@@ -218,6 +227,8 @@ impl Plan {
         let group_by = ensure_group_keys(&cli.by)?;
         let mut plan = Plan::new(&cli.input, output, None, group_by, !cli.no_dedup, report)?;
         plan.fail_on = ensure_fail_on(&cli.fail_on, &plan.classifier)?;
+        let no_color = std::env::var_os("NO_COLOR");
+        plan.color = wants_color(cli.color, std::io::stdout().is_terminal(), no_color.as_deref());
         Ok(plan)
     }
 
@@ -257,9 +268,12 @@ impl Plan {
             group_by,
             map_min: if input.no_mmap { None } else { Some(scan::MAP_MIN) },
             dedup,
+            // Counted for a progress bar where one can be seen.
+            progress: (!input.no_progress && std::io::stderr().is_terminal())
+                .then(scan::Progress::default),
             ..ScanOptions::default()
         };
-        Ok(Plan { inputs, input_errors, classifier, output, fail_on, scan, report })
+        Ok(Plan { inputs, input_errors, classifier, output, fail_on, scan, report, color: false })
     }
 }
 
@@ -308,6 +322,17 @@ fn ensure_fail_on(globs: &[String], classifier: &Classifier) -> Result<Option<Gl
         builder.add(glob);
     }
     Ok(Some(builder.build()?))
+}
+
+/// Whether to colour: `--color always` and `never` say; `auto` colours
+/// a terminal unless NO_COLOR is set to anything but the empty string
+/// (no-color.org).
+fn wants_color(choice: ColorArg, stdout_is_terminal: bool, no_color: Option<&OsStr>) -> bool {
+    match choice {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => stdout_is_terminal && no_color.is_none_or(OsStr::is_empty),
+    }
 }
 
 fn ensure_stdin_is_piped() -> Result<()> {
@@ -413,6 +438,18 @@ mod tests {
         for bad in ["", "m", "30", "30min", "-5m", "1.5h"] {
             assert!(ensure_duration("--incident-gap", bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn color_choice() {
+        let set = Some(OsStr::new("1"));
+        let empty = Some(OsStr::new(""));
+        assert!(wants_color(ColorArg::Auto, true, None));
+        assert!(wants_color(ColorArg::Auto, true, empty), "empty NO_COLOR is unset");
+        assert!(!wants_color(ColorArg::Auto, true, set));
+        assert!(!wants_color(ColorArg::Auto, false, None), "no colour in pipes");
+        assert!(wants_color(ColorArg::Always, false, set), "asked for: always");
+        assert!(!wants_color(ColorArg::Never, true, None));
     }
 
     #[test]

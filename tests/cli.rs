@@ -434,3 +434,105 @@ fn a_broken_json_document_reports_what_came_before_the_error() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["causes"][0]["count"], 6, "count 3 on each of two events");
 }
+
+/// The text with ANSI escape sequences (CSI ... letter) taken out.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        if chars.next() == Some('[') {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn color_always_colours_the_table_and_keeps_its_width() {
+    let out = pullscan().args(["--color", "always", "corpus/own/own.log"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\x1b["), "no ANSI escapes:\n{text}");
+    // Red (bold) for a root cause, yellow for a symptom, in the ranking
+    // and the block headers.
+    assert!(text.contains("\x1b[31m■ network.dns\x1b[0m"), "{text}");
+    assert!(text.contains("\x1b[38;5;3msymptom.unspecified*"), "{text}");
+    let plain = strip_ansi(&text);
+    for line in plain.lines() {
+        assert!(line.chars().count() <= 100, "line over 100 columns: {line:?}");
+    }
+    // Colour only adds escapes: the text is the uncoloured table's.
+    let never = pullscan().args(["--color", "never", "corpus/own/own.log"]).output().unwrap();
+    assert_eq!(plain, String::from_utf8(never.stdout).unwrap());
+}
+
+#[test]
+fn no_colour_unless_asked_or_on_a_terminal() {
+    let has_escape = |args: &[&str], no_color: Option<&str>| {
+        let mut cmd = pullscan();
+        cmd.args(args).arg("corpus/own/own.log").env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        out.stdout.contains(&0x1b) || out.stderr.contains(&0x1b)
+    };
+    // Standard output is a pipe here: auto is off, with or without NO_COLOR.
+    assert!(!has_escape(&[], None));
+    assert!(!has_escape(&["--color", "auto"], Some("1")));
+    assert!(!has_escape(&["--color", "never"], None));
+    // `always` wins over NO_COLOR: it was asked for.
+    assert!(has_escape(&["--color", "always"], Some("1")));
+    // Never in the outputs for programs.
+    for format in ["json", "jsonl", "csv", "markdown"] {
+        assert!(!has_escape(&["-o", format, "--color", "always"], None), "{format}");
+    }
+    pullscan().args(["--color", "sometimes", "corpus/own/own.log"]).assert().code(2);
+}
+
+#[test]
+fn no_progress_is_accepted_and_no_bar_is_drawn_into_a_pipe() {
+    for args in [&["--no-progress"][..], &[]] {
+        let out = pullscan().args(args).arg("corpus/own/own.log").output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert!(out.stderr.is_empty(), "{:?}", String::from_utf8_lossy(&out.stderr));
+    }
+    pullscan().args(["rules", "suggest", "--no-progress", "corpus/own/own.log"]).assert().success();
+}
+
+#[test]
+fn completions_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = pullscan().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        // fish spells long options `-l incident-gap`.
+        assert!(text.contains("incident-gap"), "{shell}: no --incident-gap");
+        assert!(text.contains("explain"), "{shell}: no explain");
+        assert!(text.contains("pullscan"), "{shell}");
+    }
+    pullscan().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn man_page_is_roff_for_pullscan_and_its_commands() {
+    let out = pullscan().arg("man").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let titles: Vec<&str> = text.lines().filter(|l| l.starts_with(".TH ")).collect();
+    assert!(titles[0].starts_with(".TH pullscan 1"), "{titles:?}");
+    for page in ["pullscan-explain", "pullscan-rules-suggest", "pullscan-completions"] {
+        assert!(titles.iter().any(|t| t.starts_with(&format!(".TH {page} "))), "{titles:?}");
+    }
+    assert!(text.contains("incident\\-gap"), "options are listed");
+    assert!(text.contains("NO_COLOR"), "the help text is the page's");
+}

@@ -38,10 +38,22 @@ impl OutputKind {
     }
 }
 
-/// Write the report in the chosen format.
+/// Write the report in the chosen format, without colour.
 pub fn write(kind: OutputKind, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    write_color(kind, report, false, out)
+}
+
+/// Write the report in the chosen format; with `color`, the table is
+/// coloured by severity (ANSI escapes). The other formats are for
+/// programs and files: never coloured.
+pub fn write_color(
+    kind: OutputKind,
+    report: &Report,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match kind {
-        OutputKind::Table => table::write(report, out),
+        OutputKind::Table => table::write(report, color, out),
         OutputKind::Json => json::write(report, out),
         OutputKind::Jsonl => jsonl::write(report, out),
         OutputKind::Csv => csv::write(report, out),

@@ -3,11 +3,17 @@
 //! A ranked table of causes first (what failed, how often, where), then one
 //! block per cause with its top lists, a sample line and the remediation for
 //! the registry kinds seen.
+//!
+//! With colour (`--color`), severity shows: root-cause failures red and
+//! bold, symptoms yellow, unclassified lines magenta, secondary counts and
+//! notes dim. Lines are wrapped and tables sized on the plain text; the
+//! escapes are added after, so they never count towards the width.
 
 use std::io::{self, Write};
 
+use anstyle::{AnsiColor, Effects, Style};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 
 use super::{human, join_top, notes, seen};
 use crate::redact::redact;
@@ -16,11 +22,115 @@ use crate::summary::{CauseReport, Report, UNCLASSIFIED};
 /// Columns the output is fitted to.
 pub const WIDTH: u16 = 100;
 
-/// Write the table summary.
-pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// How a cause is shown: by what it means for the reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Severity {
+    /// A root cause: something to fix.
+    Failure,
+    /// A symptom (`symptom.*`, as `Cause::is_symptom` says): a pull
+    /// failed, and no line said why.
+    Symptom,
+    /// No rule knew the line.
+    Unclassified,
+}
+
+impl Severity {
+    fn of(cause: &str) -> Severity {
+        if cause == UNCLASSIFIED {
+            Severity::Unclassified
+        } else if cause.starts_with("symptom.") {
+            Severity::Symptom
+        } else {
+            Severity::Failure
+        }
+    }
+
+    fn style(self) -> Style {
+        match self {
+            Severity::Failure => AnsiColor::Red.on_default().effects(Effects::BOLD),
+            Severity::Symptom => AnsiColor::Yellow.on_default(),
+            Severity::Unclassified => AnsiColor::Magenta.on_default(),
+        }
+    }
+
+    fn cell(self, cell: Cell) -> Cell {
+        match self {
+            Severity::Failure => cell.fg(Color::DarkRed).add_attribute(Attribute::Bold),
+            Severity::Symptom => cell.fg(Color::DarkYellow),
+            Severity::Unclassified => cell.fg(Color::DarkMagenta),
+        }
+    }
+}
+
+/// Colour on or off: styles text that is already laid out.
+#[derive(Clone, Copy, Debug)]
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn text(self, style: Style, text: &str) -> String {
+        if self.on {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn dim(self, text: &str) -> String {
+        self.text(Style::new().effects(Effects::DIMMED), text)
+    }
+
+    fn bold(self, text: &str) -> String {
+        self.text(Style::new().effects(Effects::BOLD), text)
+    }
+
+    fn cause(self, cause: &str, text: &str) -> String {
+        self.text(Severity::of(cause).style(), text)
+    }
+
+    /// A cell holding a cause id (or text standing for it).
+    fn cause_cell(self, cause: &str, text: String) -> Cell {
+        let cell = Cell::new(text);
+        if self.on {
+            Severity::of(cause).cell(cell)
+        } else {
+            cell
+        }
+    }
+
+    fn dim_cell(self, cell: Cell) -> Cell {
+        if self.on {
+            cell.add_attribute(Attribute::Dim)
+        } else {
+            cell
+        }
+    }
+
+    /// A table in the house style, `WIDTH` wide, headers bold when
+    /// coloured. comfy-table would colour a terminal on its own: it is told.
+    fn table(self, header: &[&str]) -> Table {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(WIDTH);
+        if self.on {
+            table.enforce_styling().style_text_only();
+            let bold = |h: &&str| Cell::new(h).add_attribute(Attribute::Bold);
+            table.set_header(header.iter().map(bold).collect::<Vec<_>>());
+        } else {
+            table.force_no_tty().set_header(header.to_vec());
+        }
+        table
+    }
+}
+
+/// Write the table summary, coloured by severity if `color`.
+pub fn write(report: &Report, color: bool, out: &mut dyn Write) -> io::Result<()> {
+    let paint = Paint { on: color };
     let t = &report.stats.total;
-    writeln!(
-        out,
+    let head = format!(
         "pullscan: {} input{}, {} lines ({} bytes), {} candidate, {} classified, {} unclassified{}",
         report.stats.inputs.len(),
         if report.stats.inputs.len() == 1 { "" } else { "s" },
@@ -34,39 +144,44 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         } else {
             String::new()
         }
-    )?;
+    );
+    writeln!(out, "{}", paint.dim(&head))?;
     for note in notes(report) {
         let wrapped = wrap(&note, usize::from(WIDTH) - 6);
-        writeln!(out, "note: {}", wrapped.join("\n      "))?;
+        let lines: Vec<String> = wrapped.iter().map(|l| paint.dim(l)).collect();
+        writeln!(out, "{} {}", paint.dim("note:"), lines.join("\n      "))?;
     }
     if report.causes.is_empty() {
         writeln!(out, "No image pull failures found.")?;
         return Ok(());
     }
     writeln!(out)?;
-    writeln!(out, "Root causes, what to fix first:")?;
-    writeln!(out, "{}", overview(report))?;
+    writeln!(out, "{}", paint.bold("Root causes, what to fix first:"))?;
+    writeln!(out, "{}", overview(report, paint))?;
     if report.root_causes.iter().any(|r| r.symptom) {
-        writeln!(
-            out,
-            "* symptom lines no cause line explained (none seen for their image): the pod's \
-             events\n  (kubectl describe pod) or the runtime's log on its node say why"
-        )?;
+        let footnote = [
+            "* symptom lines no cause line explained (none seen for their image): the pod's events",
+            "  (kubectl describe pod) or the runtime's log on its node say why",
+        ];
+        for line in footnote {
+            writeln!(out, "{}", paint.dim(line))?;
+        }
     }
     if report.incidents.len() > 1 {
         writeln!(out)?;
         let n: u64 = report.causes.iter().map(|c| c.incidents).sum();
         let shown = report.incidents.len().min(INCIDENTS_SHOWN);
-        writeln!(out, "Largest incidents ({shown} of {}):", human(n))?;
-        writeln!(out, "{}", incidents(report))?;
+        let title = format!("Largest incidents ({shown} of {}):", human(n));
+        writeln!(out, "{}", paint.bold(&title))?;
+        writeln!(out, "{}", incidents(report, paint))?;
     }
     if !report.groups.is_empty() {
         writeln!(out)?;
-        writeln!(out, "{}", groups(report))?;
+        writeln!(out, "{}", groups(report, paint))?;
     }
     if report.images.iter().any(|i| i.successes > 0) {
         writeln!(out)?;
-        writeln!(out, "{}", images(report))?;
+        writeln!(out, "{}", images(report, paint))?;
     }
     // One block per cause, in the order of the ranking above.
     let rank = |c: &CauseReport| report.root_causes.iter().position(|r| r.cause == c.cause);
@@ -74,9 +189,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     blocks.sort_by_key(|c| rank(c).unwrap_or(usize::MAX));
     for c in blocks {
         writeln!(out)?;
-        detail(c, out)?;
+        detail(c, paint, out)?;
         if c.cause == UNCLASSIFIED {
-            shapes(report, out)?;
+            shapes(report, paint, out)?;
         }
     }
     Ok(())
@@ -86,44 +201,35 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 /// attribution (symptom lines counted with the cause they followed); the
 /// raw count of the cause's own lines is beside it. The images of each
 /// follow in its block, and in the incidents table.
-fn overview(report: &Report) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(WIDTH)
-        .set_header(["#", "Root cause", "Incidents", "Images", "Count", "Own lines' count"]);
+fn overview(report: &Report, paint: Paint) -> Table {
+    let header = ["#", "Root cause", "Incidents", "Images", "Count", "Own lines' count"];
+    let mut table = paint.table(&header);
     let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
     for (rank, r) in report.root_causes.iter().enumerate() {
         let Some(c) = report.causes.iter().find(|c| c.cause == r.cause) else { continue };
         let name = if r.symptom { format!("{}*", r.cause) } else { r.cause.clone() };
         table.add_row(vec![
-            right((rank + 1).to_string()),
-            Cell::new(name),
+            paint.dim_cell(right((rank + 1).to_string())),
+            paint.cause_cell(&r.cause, name),
             right(human(r.incidents)),
             right(human(r.images)),
             right(human(r.count)),
-            right(human(c.count)),
+            paint.dim_cell(right(human(c.count))),
         ]);
     }
     table
 }
 
 /// The largest incidents: one image failing for one cause, over a time.
-fn incidents(report: &Report) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(WIDTH)
-        .set_header(["Cause", "Image", "Seen", "Count"]);
+fn incidents(report: &Report, paint: Paint) -> Table {
+    let mut table = paint.table(&["Cause", "Image", "Seen", "Count"]);
     for i in report.incidents.iter().take(INCIDENTS_SHOWN) {
         let seen = match (i.first_seen, i.last_seen) {
             (Some(a), Some(b)) => span(&a.to_string(), &b.to_string()),
             _ => format!("{}:{}", redact(&i.file), i.line),
         };
         table.add_row(vec![
-            Cell::new(&i.cause),
+            paint.cause_cell(&i.cause, i.cause.clone()),
             Cell::new(truncate(&redact(i.image.as_deref().unwrap_or("-")), 44)),
             Cell::new(seen),
             Cell::new(human(i.count)).set_alignment(CellAlignment::Right),
@@ -149,13 +255,8 @@ fn span(first: &str, last: &str) -> String {
 /// Incidents the table shows (the JSON output has more).
 const INCIDENTS_SHOWN: usize = 5;
 
-fn groups(report: &Report) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(WIDTH)
-        .set_header(["Group", "Count", "Causes"]);
+fn groups(report: &Report, paint: Paint) -> Table {
+    let mut table = paint.table(&["Group", "Count", "Causes"]);
     for g in &report.groups {
         table.add_row(vec![
             Cell::new(truncate(&redact(&g.key), 40)),
@@ -166,13 +267,8 @@ fn groups(report: &Report) -> Table {
     table
 }
 
-fn images(report: &Report) -> Table {
-    let mut table = Table::new();
-    table
-        .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(WIDTH)
-        .set_header(["Image", "Failed", "Pulled", "Failure ratio"]);
+fn images(report: &Report, paint: Paint) -> Table {
+    let mut table = paint.table(&["Image", "Failed", "Pulled", "Failure ratio"]);
     for i in &report.images {
         table.add_row(vec![
             Cell::new(truncate(&redact(&i.image), 60)),
@@ -185,7 +281,7 @@ fn images(report: &Report) -> Table {
     table
 }
 
-fn detail(c: &CauseReport, out: &mut dyn Write) -> io::Result<()> {
+fn detail(c: &CauseReport, paint: Paint, out: &mut dyn Write) -> io::Result<()> {
     let lines = if c.lines == c.count {
         format!("{} line{}", human(c.lines), if c.lines == 1 { "" } else { "s" })
     } else {
@@ -199,14 +295,21 @@ fn detail(c: &CauseReport, out: &mut dyn Write) -> io::Result<()> {
         let n = c.count - c.attributed_count;
         head.push_str(&format!("; {} attributed to their root cause", human(n)));
     }
-    writeln!(out, "{}", wrap(&head, usize::from(WIDTH)).join("\n  "))?;
+    let mut wrapped = wrap(&head, usize::from(WIDTH));
+    // The mark and the cause id in the colour of its severity.
+    let mark = format!("■ {}", c.cause);
+    if let Some(rest) = wrapped.first().and_then(|l| l.strip_prefix(&mark)) {
+        wrapped[0] = format!("{}{rest}", paint.cause(&c.cause, &mark));
+    }
+    writeln!(out, "{}", wrapped.join("\n  "))?;
     let field = |out: &mut dyn Write, name: &str, value: String| -> io::Result<()> {
         if value.is_empty() {
             return Ok(());
         }
         let indent = " ".repeat(14);
         let wrapped = wrap(&value, usize::from(WIDTH) - 14);
-        writeln!(out, "  {name:<11} {}", wrapped.join(&format!("\n{indent}")))
+        let name = paint.dim(&format!("{name:<11}"));
+        writeln!(out, "  {name} {}", wrapped.join(&format!("\n{indent}")))
     };
     if c.incidents > 0 {
         let images = match c.images_hit {
@@ -251,7 +354,7 @@ fn detail(c: &CauseReport, out: &mut dyn Write) -> io::Result<()> {
 
 /// The most frequent shapes of the unclassified lines, each with its
 /// earliest line: what a new rule would have to match.
-fn shapes(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+fn shapes(report: &Report, paint: Paint, out: &mut dyn Write) -> io::Result<()> {
     if report.templates.is_empty() {
         return Ok(());
     }
@@ -265,7 +368,7 @@ fn shapes(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "    {}", wrapped.join("\n      "))?;
         if let Some(s) = t.samples.first() {
             let line = format!("e.g. {}:{}", s.file, s.line);
-            writeln!(out, "      {}", redact(&line))?;
+            writeln!(out, "      {}", paint.dim(&redact(&line)))?;
         }
     }
     Ok(())
