@@ -179,7 +179,7 @@ pub fn run(
     }
     let errors = files.iter().filter(|f| f.failed).count() + plan.input_errors.len();
     let report = summary.finish_with(plan.classifier.rules(), &names, &plan.report);
-    write_end(&report, opts.mode, out)?;
+    write_end(&report, opts.mode, plan.color, out)?;
     if errors > 0 {
         return Ok(Outcome::Errors);
     }
@@ -191,11 +191,16 @@ pub fn run(
 
 /// What is printed when following stops: the final table, or (events
 /// mode, whose stdout holds only events) a line of totals on stderr.
-fn write_end(report: &Report, mode: FollowOutput, out: &mut dyn Write) -> io::Result<()> {
+fn write_end(
+    report: &Report,
+    mode: FollowOutput,
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match mode {
         FollowOutput::Table => {
             out.write_all(CLEAR.as_bytes())?;
-            output::write(OutputKind::Table, report, out)?;
+            output::write_color(OutputKind::Table, report, color, out)?;
         }
         FollowOutput::Events => {
             let (t, n) = (&report.stats.total, report.stats.inputs.len());
@@ -273,7 +278,7 @@ fn write_table(
 ) -> io::Result<()> {
     let report = summary.clone().finish_with(plan.classifier.rules(), names, &plan.report);
     out.write_all(CLEAR.as_bytes())?;
-    output::write(OutputKind::Table, &report, out)?;
+    output::write_color(OutputKind::Table, &report, plan.color, out)?;
     out.flush()
 }
 
@@ -700,6 +705,7 @@ mod tests {
             fail_on: None,
             scan: ScanOptions { year: Some(2024), ..ScanOptions::default() },
             report: ReportOptions::default(),
+            color: false,
         }
     }
 
