@@ -246,10 +246,11 @@ fn empty_stdin_reads_as_an_empty_input() {
 
 #[test]
 fn readme_sample_is_what_the_main_job_prints() {
-    // On a copy of the corpus, as on a fresh clone: yearless syslog and
-    // klog times take their year from the file's modification time, and
-    // attribution follows time across inputs, so a working tree whose
-    // files were touched at other times would count differently.
+    // On a copy of the corpus whose files all have one date (2025-12-01),
+    // as on a fresh clone: yearless syslog and klog times take their year
+    // from the file's modification time, and attribution follows time
+    // across inputs, so a working tree whose files were touched at other
+    // times (tests/golden.rs dates one of them) would count differently.
     let fresh = tempfile::tempdir().unwrap();
     for entry in walkdir::WalkDir::new(path("corpus")) {
         let entry = entry.unwrap();
@@ -259,6 +260,10 @@ fn readme_sample_is_what_the_main_job_prints() {
             std::fs::create_dir_all(&to).unwrap();
         } else {
             std::fs::copy(entry.path(), &to).unwrap();
+            // One fixed date, so the sample does not change with the day
+            // the test runs (a log from December read in January).
+            let date = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_547_200);
+            std::fs::File::options().write(true).open(&to).unwrap().set_modified(date).unwrap();
         }
     }
     let out = pullscan()
