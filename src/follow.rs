@@ -52,7 +52,6 @@
 //! the files. A JSON document or a CSV export is followed line by line,
 //! as plain lines, after a note on stderr.
 
-use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
@@ -570,7 +569,7 @@ impl Followed {
         }
         // As `scan::scan_line` does.
         let found = s.classifier.prefilter().rules_in(text);
-        if found.is_empty() || surely_unrelated(text, &found, s, out) {
+        if found.is_empty() || s.surely_unrelated(text, &found, out) {
             return;
         }
         let text = String::from_utf8_lossy(text);
@@ -594,25 +593,9 @@ impl Followed {
         }
     }
 
-    /// Account for one line of a container log, its pieces joined (as
-    /// `scan::scan_cri` does).
+    /// Account for one line of a container log, its pieces joined.
     fn joined(&self, j: Joined<'_>, s: &InputScan<'_>, out: &mut Summary) {
-        let found = s.classifier.prefilter().rules_in(j.text.as_bytes());
-        if found.is_empty() || surely_unrelated(j.text.as_bytes(), &found, s, out) {
-            return;
-        }
-        let mut rec = format::parse_line(&j.text, s.ctx);
-        if let Some(info) = &self.info {
-            let fill = |slot: &mut Option<Cow<'_, str>>, v: &Option<String>| {
-                if slot.is_none() {
-                    *slot = v.clone().map(Cow::Owned);
-                }
-            };
-            fill(&mut rec.pod, &info.pod);
-            fill(&mut rec.namespace, &info.namespace);
-            fill(&mut rec.container, &info.container);
-        }
-        scan::account(rec, (s.input, j.line), &found, s, out);
+        scan::scan_joined(&j, self.info.as_ref(), s, out);
     }
 }
 
@@ -621,25 +604,6 @@ fn hold(open: &mut Open, bytes: &[u8], max: usize) {
     let room = max.saturating_sub(open.head.len());
     open.head.extend_from_slice(&bytes[..bytes.len().min(room)]);
     open.head_len += bytes.len() as u64;
-}
-
-/// Whether a candidate can only be unrelated, accounted for as such (as
-/// the scan's `InputScan::surely_unrelated`: with a time window every
-/// candidate is parsed, for its time).
-fn surely_unrelated(
-    raw: &[u8],
-    found: &crate::prefilter::Found,
-    s: &InputScan<'_>,
-    out: &mut Summary,
-) -> bool {
-    let windowed = s.opts.since.is_some() || s.opts.until.is_some();
-    if windowed || !s.classifier.surely_unrelated(raw, found) {
-        return false;
-    }
-    let counts = &mut out.input_mut(s.input).counts;
-    counts.candidate += 1;
-    counts.benign += 1;
-    true
 }
 
 /// Start following a file that exists at the start from its end: count

@@ -165,7 +165,7 @@ impl InputScan<'_> {
     /// Account for a candidate whose raw text can only be unrelated (see
     /// [`Classifier::surely_unrelated`]) without parsing it, and say so.
     /// With a time window every candidate is parsed, for its time.
-    fn surely_unrelated(&self, raw: &[u8], found: &Found, out: &mut Summary) -> bool {
+    pub fn surely_unrelated(&self, raw: &[u8], found: &Found, out: &mut Summary) -> bool {
         let windowed = self.opts.since.is_some() || self.opts.until.is_some();
         if windowed || !self.classifier.surely_unrelated(raw, found) {
             return false;
@@ -243,29 +243,12 @@ fn scan_cri(
     s: &InputScan<'_>,
     out: &mut Summary,
 ) -> io::Result<()> {
-    let InputScan { input: i, ctx, classifier, .. } = *s;
+    let i = s.input;
     let info = path.and_then(format::path_info);
     let mut joiner = CriJoiner::new();
     let mut buf = Vec::new();
     let mut line_no = 0u64;
-    let handle = |j: Joined<'_>, out: &mut Summary| {
-        let found = classifier.prefilter().rules_in(j.text.as_bytes());
-        if found.is_empty() || s.surely_unrelated(j.text.as_bytes(), &found, out) {
-            return;
-        }
-        let mut rec = format::parse_line(&j.text, ctx);
-        if let Some(info) = &info {
-            let fill = |slot: &mut Option<Cow<'_, str>>, v: &Option<String>| {
-                if slot.is_none() {
-                    *slot = v.clone().map(Cow::Owned);
-                }
-            };
-            fill(&mut rec.pod, &info.pod);
-            fill(&mut rec.namespace, &info.namespace);
-            fill(&mut rec.container, &info.container);
-        }
-        account(rec, (i, j.line), &found, s, out);
-    };
+    let handle = |j: Joined<'_>, out: &mut Summary| scan_joined(&j, info.as_ref(), s, out);
     // Progress is told every MiB or so, not on every line.
     let mut untold = 0u64;
     let read = loop {
@@ -294,6 +277,33 @@ fn scan_cri(
         handle(j, out);
     }
     Ok(())
+}
+
+/// Account for one line of a container log, its pieces joined: pod,
+/// namespace and container from the file's path where the line does not
+/// say (`info`). Shared by the scan and follow mode.
+pub fn scan_joined(
+    j: &Joined<'_>,
+    info: Option<&format::PathInfo>,
+    s: &InputScan<'_>,
+    out: &mut Summary,
+) {
+    let found = s.classifier.prefilter().rules_in(j.text.as_bytes());
+    if found.is_empty() || s.surely_unrelated(j.text.as_bytes(), &found, out) {
+        return;
+    }
+    let mut rec = format::parse_line(&j.text, s.ctx);
+    if let Some(info) = info {
+        let fill = |slot: &mut Option<Cow<'_, str>>, v: &Option<String>| {
+            if slot.is_none() {
+                *slot = v.clone().map(Cow::Owned);
+            }
+        };
+        fill(&mut rec.pod, &info.pod);
+        fill(&mut rec.namespace, &info.namespace);
+        fill(&mut rec.container, &info.container);
+    }
+    account(rec, (s.input, j.line), &found, s, out);
 }
 
 /// Read one line (with its `\n`, if any) into `buf`, keeping at most `max`
