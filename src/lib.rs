@@ -8,10 +8,16 @@
 //! [`classify::Classifier`] runs the [`rules`] that can match it and the
 //! most specific wins; [`scan`] aggregates reported lines into a
 //! [`summary::Summary`] per chunk (chunks run in parallel and merge with
-//! `+=`); [`summary::Summary::finish`] makes a [`summary::Report`]; and
-//! [`output`] prints it, redacting secrets ([`redact`]). [`explain`] shows
-//! that work on a single line: every rule that matched, which one won and why.
-//! [`follow`] runs the per-line path over files as they grow (`tail -F`).
+//! `+=`); unclassified lines are grouped by [`template`];
+//! [`summary::Summary::finish`] attributes symptoms and splits incidents
+//! ([`incident`], in time order across inputs) and makes a
+//! [`summary::Report`]; and [`output`] prints it, redacting secrets
+//! ([`redact`]). [`explain`] shows that work on a single line: every rule
+//! that matched, which one won and why. [`follow`] runs the per-line path
+//! over files as they grow (`tail -F`). [`ruletool`] lists, tests and
+//! lints the rule table, and [`export`] writes it as a KQL, LogQL or SPL
+//! query. [`cli`], [`plan`] and [`app`] are the command line; [`progress`]
+//! draws the progress bar.
 //!
 //! ```
 //! use pullscan::{classify::Classifier, format, rules};
