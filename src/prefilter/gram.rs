@@ -149,7 +149,7 @@ const TUNE_MIN_BUFFER: usize = 1 << 20;
 const SAMPLE_SLICES: usize = 4;
 const SAMPLE_SLICE: usize = 16 << 10;
 
-/// A choice of grams for one input (see [`GramFilter::tuned_for`]).
+/// A choice of grams for one input (see `GramFilter::tuned_for`).
 #[derive(Clone, Debug)]
 pub struct Tuned(GramTable);
 

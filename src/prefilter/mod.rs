@@ -5,7 +5,7 @@
 //! derived from the rules and cannot drift from them). Whole buffers go
 //! through a SIMD 4-gram filter over all of them, plus the generic pull
 //! words that let unclassified pull lines be counted
-//! ([`Prefilter::candidate_lines`], see [`gram`]); only lines it reports are
+//! ([`Prefilter::candidate_lines`], see the `gram` module); only lines it reports are
 //! parsed and matched. Single messages go through a case-insensitive
 //! Aho-Corasick automaton ([`Prefilter::find`], [`Prefilter::rules_in`]).
 //!
@@ -226,7 +226,7 @@ impl Prefilter {
     }
 
     /// A choice of the gram filter's grams for `sample` and the text of
-    /// the same input that follows it (see [`gram::GramFilter::tuned_for`]);
+    /// the same input that follows it (see `gram::GramFilter::tuned_for`);
     /// `None` when the sample is too small to tell or the gram filter
     /// cannot hold the literals.
     pub fn tuned_for(&self, sample: &[u8]) -> Option<Tuned> {
