@@ -66,7 +66,9 @@ pub struct Cli {
     /// survived; a missing file is waited for), from their end: print each
     /// failure as a JSON line (`-o jsonl`, or when stdout is not a
     /// terminal), or redraw the summary table every few seconds. Ctrl-C
-    /// prints the final summary. Files only: not `-`, not directories.
+    /// prints the final summary. `-` follows standard input (`kubectl logs
+    /// -f POD | pullscan -f -`), which ends at its end; directories cannot
+    /// be followed.
     #[arg(short = 'f', long = "tail")]
     pub tail: bool,
 

@@ -47,8 +47,13 @@
 //! partial lines count as lines, and the final summary table is printed
 //! (Events mode: a one-line summary on stderr instead).
 //!
-//! Standard input cannot be followed (`-` is an error: `pullscan` without
-//! follow mode already reads a pipe to its end), nor can a directory: give
+//! Standard input (`-`, once) is followed too: `kubectl logs -f POD |
+//! pullscan -f -` prints each failure as it comes, where a scan would
+//! print nothing before the pipe ends. A thread reads it (a read blocks
+//! until data comes, which must not hold up the files or the stop flag)
+//! and passes chunks over a bounded channel; it is read from its start,
+//! and when it ends and no file is followed, following ends as a scan
+//! would, with the final summary. A directory cannot be followed: give
 //! the files. A JSON document or a CSV export is followed line by line,
 //! as plain lines, after a note on stderr.
 
@@ -57,6 +62,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
@@ -112,11 +118,13 @@ const CLEAR: &str = "\x1b[2J\x1b[H";
 /// Bytes read per `read` call.
 const READ_SIZE: usize = 64 * 1024;
 
-/// Follow the plan's files until `stop` is set, printing to `out` as
+/// Follow the plan's files until `stop` is set (or standard input, when
+/// it is all that is followed, ends), printing to `out` as
 /// `opts` says, and notes (waiting, rotation, truncation, read errors) to
 /// stderr.
 ///
-/// Fails at once if an input is standard input or a directory. Returns
+/// Fails at once if an input is a directory, or standard input is given
+/// twice. Returns
 /// [`Outcome::Errors`] if an input could not be expanded or read at some
 /// point, else [`Outcome::FailOn`] if a `--fail-on` cause was seen, else
 /// [`Outcome::Ok`].
@@ -139,14 +147,18 @@ pub fn run(
     let mut files: Vec<Followed> = paths
         .into_iter()
         .enumerate()
-        .map(|(i, p)| Followed::new(i, p.to_path_buf(), !opts.from_start))
+        .map(|(i, p)| match p {
+            Some(p) => Followed::new(i, p.to_path_buf(), !opts.from_start),
+            None => Followed::stdin(i),
+        })
         .collect();
     let mut summary = Summary::default();
     let (mut dirty, mut drawn): (bool, Option<Instant>) = (true, None);
     loop {
         // Read once more after the stop, so that nothing already written
-        // is left out of the final summary.
-        let stopping = stop.load(Ordering::Relaxed);
+        // is left out of the final summary. Standard input alone stops at
+        // its end, as a scan would.
+        let stopping = stop.load(Ordering::Relaxed) || files.iter().all(|f| f.ended);
         let ctx = LineContext { years: years(&scan_opts) };
         for f in &mut files {
             let s = InputScan {
@@ -215,22 +227,22 @@ fn write_end(
     out.flush()
 }
 
-/// The inputs as file paths: standard input and directories cannot be
-/// followed.
-fn ensure_files(inputs: &[Input]) -> Result<Vec<&Path>> {
+/// The inputs as files to follow, `None` standing for standard input
+/// (once at most); directories cannot be followed.
+fn ensure_files(inputs: &[Input]) -> Result<Vec<Option<&Path>>> {
     let mut paths = Vec::with_capacity(inputs.len());
     for input in inputs {
         match input {
-            Input::Stdin => bail!(
-                "-: standard input cannot be followed; without follow mode pullscan reads \
-                 a pipe to its end (e.g. `kubectl logs -f POD | pullscan --output jsonl`)"
-            ),
+            Input::Stdin if paths.contains(&None) => {
+                bail!("-: standard input is given twice; it can be followed once")
+            }
+            Input::Stdin => paths.push(None),
             Input::Path(p) if p.is_dir() => bail!(
                 "{}: is a directory; follow mode follows files: give them (e.g. {}/*.log)",
                 p.display(),
                 p.display()
             ),
-            Input::Path(p) => paths.push(p.as_path()),
+            Input::Path(p) => paths.push(Some(p.as_path())),
         }
     }
     if paths.is_empty() {
@@ -302,11 +314,17 @@ struct Followed {
     failed: bool,
     /// What the path says of a container log (pod, namespace, container).
     info: Option<PathInfo>,
+    /// Standard input (path `-`): the chunks its reader thread read, in
+    /// order; disconnected at its end.
+    stdin: Option<Receiver<Vec<u8>>>,
+    /// Standard input ended: nothing more will come.
+    ended: bool,
 }
 
 /// An open file and how far it was read.
 struct Open {
-    file: File,
+    /// `None` for standard input, whose bytes come from a reader thread.
+    file: Option<File>,
     /// Device and inode: a rotation replaces them.
     id: (u64, u64),
     /// Bytes of the file read so far.
@@ -323,7 +341,7 @@ struct Open {
 }
 
 impl Open {
-    fn new(file: File, id: (u64, u64)) -> Open {
+    fn new(file: Option<File>, id: (u64, u64)) -> Open {
         Open {
             file,
             id,
@@ -340,7 +358,52 @@ impl Open {
 impl Followed {
     fn new(index: usize, path: PathBuf, from_end: bool) -> Followed {
         let info = format::path_info(&path);
-        Followed { index, path, open: None, from_end, said: None, failed: false, info }
+        Followed {
+            index,
+            path,
+            open: None,
+            from_end,
+            said: None,
+            failed: false,
+            info,
+            stdin: None,
+            ended: false,
+        }
+    }
+
+    /// Standard input, read from its start by a thread as it comes.
+    fn stdin(index: usize) -> Followed {
+        let mut f = Followed::new(index, PathBuf::from("-"), false);
+        f.stdin = Some(spawn_stdin_reader());
+        f.info = None;
+        f
+    }
+
+    /// Account for what standard input's reader passed on since the last
+    /// poll; at its end, the held partial line too. Returns whether
+    /// anything came.
+    fn poll_stdin(&mut self, s: &InputScan<'_>, out: &mut Summary) -> bool {
+        let Some(rx) = self.stdin.take() else { return false };
+        let mut open = self.open.take().unwrap_or_else(|| Open::new(None, (0, 0)));
+        let mut changed = false;
+        loop {
+            match rx.try_recv() {
+                Ok(bytes) => {
+                    open.offset += bytes.len() as u64;
+                    self.feed(&mut open, &bytes, s, out);
+                    changed = true;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.end_file(&mut open, s, out);
+                    self.ended = true;
+                    return true;
+                }
+            }
+        }
+        self.open = Some(open);
+        self.stdin = Some(rx);
+        changed
     }
 
     /// Say `message` about this path on stderr unless it was the last
@@ -355,6 +418,12 @@ impl Followed {
     /// Check the path (rotation, truncation, disappearance) and read what
     /// was appended. Returns whether anything was read or changed.
     fn poll(&mut self, s: &InputScan<'_>, out: &mut Summary, stop: &AtomicBool) -> bool {
+        if self.ended {
+            return false;
+        }
+        if self.stdin.is_some() {
+            return self.poll_stdin(s, out);
+        }
         let shown = self.path.display().to_string();
         let meta = match fs::metadata(&self.path) {
             Ok(m) if m.is_dir() => Err(format!("{shown}: is a directory; waiting for a file")),
@@ -386,15 +455,15 @@ impl Followed {
                 note(&format!("{shown}: replaced (rotated); following the new file"));
                 changed = true;
             } else {
-                let len = open.file.metadata().map_or(open.offset, |m| m.len());
+                let len = open.file.as_ref().and_then(|f| f.metadata().ok());
+                let len = len.map_or(open.offset, |m| m.len());
                 if len < open.offset {
                     note(&format!("{shown}: truncated; reading it again from the start"));
                     self.end_file(&mut open, s, out);
-                    match open.file.seek(SeekFrom::Start(0)) {
-                        Ok(_) => {
-                            self.open = Some(Open::new(open.file, open.id));
-                        }
-                        Err(e) => self.fail(format!("{shown}: {e}")),
+                    let mut file = open.file;
+                    match file.as_mut().map(|f| f.seek(SeekFrom::Start(0))) {
+                        Some(Err(e)) => self.fail(format!("{shown}: {e}")),
+                        _ => self.open = Some(Open::new(file, open.id)),
                     }
                     changed = true;
                 } else {
@@ -442,7 +511,7 @@ impl Followed {
         if self.said.take().is_some() {
             note(&format!("{shown}: found; following it"));
         }
-        let mut open = Open::new(file, id);
+        let mut open = Open::new(Some(file), id);
         if std::mem::take(&mut self.from_end) {
             if let Err(e) = skip_to_last_line(&mut open, stop) {
                 self.fail(format!("{shown}: {e}; trying again"));
@@ -468,10 +537,25 @@ impl Followed {
         out: &mut Summary,
         stop: &AtomicBool,
     ) -> bool {
+        let Some(mut file) = open.file.take() else { return false };
+        let any = self.read_file(&mut file, open, s, out, stop);
+        open.file = Some(file);
+        any
+    }
+
+    /// [`Followed::read`] on the file taken out of `open`.
+    fn read_file(
+        &mut self,
+        file: &mut File,
+        open: &mut Open,
+        s: &InputScan<'_>,
+        out: &mut Summary,
+        stop: &AtomicBool,
+    ) -> bool {
         let mut buf = vec![0u8; READ_SIZE];
         let mut any = false;
         loop {
-            let n = match open.file.read(&mut buf) {
+            let n = match file.read(&mut buf) {
                 Ok(0) => return any,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -599,6 +683,36 @@ impl Followed {
     }
 }
 
+/// Read standard input on a thread of its own (a read blocks until data
+/// comes, which must not stop the other files or the stop flag), passing
+/// each chunk on. The channel is bounded, so a fast writer waits for the
+/// follower instead of filling memory; it closes at the end of input or on
+/// an error (which ends input as a pipe's end would).
+fn spawn_stdin_reader() -> Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(64);
+    std::thread::spawn(move || {
+        let stdin = io::stdin();
+        let mut input = stdin.lock();
+        let mut buf = vec![0u8; READ_SIZE];
+        loop {
+            match input.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => {
+                    if tx.send(buf[..n].to_vec()).is_err() {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    note(&format!("-: {e}; standard input ends here"));
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
 /// Add bytes of a line not yet complete to what is held of it.
 fn hold(open: &mut Open, bytes: &[u8], max: usize) {
     let room = max.saturating_sub(open.head.len());
@@ -611,10 +725,11 @@ fn hold(open: &mut Open, bytes: &[u8], max: usize) {
 /// it after its last newline, so that a line still being written is read
 /// whole. A stop while counting leaves it at its end.
 fn skip_to_last_line(open: &mut Open, stop: &AtomicBool) -> io::Result<()> {
+    let Some(file) = open.file.as_mut() else { return Ok(()) };
     let mut buf = vec![0u8; READ_SIZE];
     let (mut at, mut after_nl, mut lines) = (0u64, 0u64, 0u64);
     loop {
-        let n = match open.file.read(&mut buf) {
+        let n = match file.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -627,11 +742,11 @@ fn skip_to_last_line(open: &mut Open, stop: &AtomicBool) -> io::Result<()> {
         }
         at += n as u64;
         if stop.load(Ordering::Relaxed) {
-            open.offset = open.file.seek(SeekFrom::End(0))?;
+            open.offset = file.seek(SeekFrom::End(0))?;
             return Ok(());
         }
     }
-    open.file.seek(SeekFrom::Start(after_nl))?;
+    file.seek(SeekFrom::Start(after_nl))?;
     open.offset = after_nl;
     open.lines = lines;
     Ok(())
@@ -911,10 +1026,11 @@ mod tests {
     }
 
     #[test]
-    fn stdin_and_directories_cannot_be_followed() {
+    fn directories_and_stdin_twice_cannot_be_followed() {
         let dir = tempfile::tempdir().unwrap();
-        let err = ensure_files(&[Input::Stdin]).unwrap_err().to_string();
-        assert!(err.contains("standard input cannot be followed"), "{err}");
+        assert_eq!(ensure_files(&[Input::Stdin]).unwrap(), vec![None]);
+        let err = ensure_files(&[Input::Stdin, Input::Stdin]).unwrap_err().to_string();
+        assert!(err.contains("given twice"), "{err}");
         let err = ensure_files(&[Input::Path(dir.path().into())]).unwrap_err().to_string();
         assert!(err.contains("is a directory"), "{err}");
     }

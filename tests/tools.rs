@@ -195,8 +195,10 @@ fn follow_refuses_what_it_cannot_follow() {
     let out = pullscan().args(["-f", "-o", "json", "x.log"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not --output json"));
-    let out = pullscan().args(["-f", "-o", "jsonl", "-"]).output().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = pullscan().args(["-f", "-o", "jsonl"]).arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to follow"));
     let out = pullscan().args(["-f"]).write_stdin("").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
@@ -216,4 +218,43 @@ fn rules_export_writes_each_target_and_refuses_an_unknown_table() {
     assert!(text.contains("tostring(Message)"), "{text}");
     let out = pullscan().args(["rules", "export", "--to", "kql", "--table", "Nope"]).output();
     assert_eq!(out.unwrap().status.code(), Some(2));
+}
+
+#[test]
+fn follow_streams_standard_input_and_ends_with_it() {
+    use std::io::{BufRead as _, Write as _};
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    let bin = assert_cmd::cargo::cargo_bin("pullscan");
+    let mut child = Command::new(bin)
+        .args(["-f", "-o", "jsonl", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    // The first failure is printed while the pipe is still open, as
+    // `kubectl logs -f` would keep it.
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{DNS}").unwrap();
+    stdin.flush().unwrap();
+    let first = rx.recv_timeout(Duration::from_secs(10)).expect("an event before the pipe ends");
+    let event: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!((&event["cause"], &event["line"]), (&"network.dns".into(), &1.into()));
+    // A partial last line counts when the pipe ends; then following ends.
+    write!(stdin, "ok\n{}", unknown(3).trim_end()).unwrap();
+    drop(stdin);
+    let second = rx.recv_timeout(Duration::from_secs(10)).expect("the last line's event");
+    let event: Value = serde_json::from_str(&second).unwrap();
+    assert_eq!((&event["cause"], &event["line"]), (&"unclassified".into(), &3.into()));
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
 }
