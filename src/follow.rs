@@ -866,7 +866,7 @@ mod tests {
     /// open the files, with room for a loaded machine, before a test
     /// appends what it must read as new.
     fn settle() {
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(250));
     }
 
     #[test]

@@ -165,8 +165,22 @@ fn follow_prints_new_failures_and_stops_on_ctrl_c() {
         .spawn()
         .unwrap();
     // The existing line is the past (tail -F starts at the end); a line
-    // appended after the follower started is reported.
-    std::thread::sleep(Duration::from_millis(600));
+    // appended after the follower opened the file is reported. Wait for
+    // the open (its descriptor shows in /proc), however slow the machine.
+    let fds = format!("/proc/{}/fd", child.id());
+    let opened = || {
+        std::fs::read_dir(&fds)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target == log))
+    };
+    let started = Instant::now();
+    while !opened() {
+        assert!(started.elapsed() < Duration::from_secs(20), "follow never opened the file");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
     let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
     writeln!(f, "{}", unknown(7).trim_end()).unwrap();
     writeln!(f, "{DNS}").unwrap();
