@@ -651,14 +651,7 @@ impl Followed {
             }
             return;
         }
-        // As `scan::scan_line` does.
-        let found = s.classifier.prefilter().rules_in(text);
-        if found.is_empty() || s.surely_unrelated(text, &found, out) {
-            return;
-        }
-        let text = String::from_utf8_lossy(text);
-        let record = format::parse_line(&text, s.ctx);
-        scan::account(record, (s.input, open.lines), &found, s, out);
+        scan::scan_line(text, open.lines, s, out);
     }
 
     /// How to read this file's lines, from its first non-blank one.

@@ -128,7 +128,7 @@ pub struct Incident {
     pub cause: Option<usize>,
     /// Image hash; 0 for lines without an image.
     pub image: u64,
-    /// Earliest and latest time in it.
+    /// Earliest time in it.
     pub first: Option<Timestamp>,
     /// Latest time in it.
     pub last: Option<Timestamp>,

@@ -953,15 +953,15 @@ fn candidates(chunk: &[u8], tuned: Option<&Tuned>, s: &InputScan<'_>) -> Candida
     Candidates { lines, newlines, long: count_long_lines(chunk, s.opts.max_line) }
 }
 
-/// Parse, classify and account for one candidate line.
-fn scan_line(line: &[u8], line_no: u64, s: &InputScan<'_>, out: &mut Summary) {
-    // A line over the limit is matched on its first bytes; it is a
-    // candidate only if they hold a literal, as when the read loop had to
-    // cut it (see `scan_reader`).
-    let long = line.len() > s.opts.max_line;
-    let line = if long { &line[..s.opts.max_line] } else { line };
+/// Parse, classify and account for one line (without its line end) if it
+/// is a candidate. The buffer filter hands over candidates only; a line
+/// over the limit is matched on its first bytes and is a candidate only if
+/// they hold a literal (as when the read loop had to cut it, see
+/// `scan_reader`), and follow mode hands over every line.
+pub fn scan_line(line: &[u8], line_no: u64, s: &InputScan<'_>, out: &mut Summary) {
+    let line = &line[..line.len().min(s.opts.max_line)];
     let found = s.classifier.prefilter().rules_in(line);
-    if long && found.is_empty() {
+    if found.is_empty() {
         return;
     }
     if s.surely_unrelated(line, &found, out) {

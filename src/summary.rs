@@ -494,30 +494,10 @@ pub struct Summary {
     /// Unclassified lines by template (variable parts masked), at most
     /// [`TEMPLATE_CAP`]; the rest under [`CAPPED_GROUP`].
     pub templates: BTreeMap<String, TemplateStats>,
-    /// Templates of the messages already seen by this summary (a log
-    /// repeats its unknown error): at most [`TEMPLATE_CACHE`], by message
-    /// hash. Not part of the result.
-    template_cache: TemplateCache,
 }
-
-/// A cache that every comparison ignores: two summaries of the same
-/// lines are equal whatever each happened to cache.
-#[derive(Clone, Debug, Default)]
-struct TemplateCache(HashMap<u64, String>);
-
-impl PartialEq for TemplateCache {
-    fn eq(&self, _: &TemplateCache) -> bool {
-        true
-    }
-}
-
-impl Eq for TemplateCache {}
 
 /// Distinct templates of unclassified lines kept.
 pub const TEMPLATE_CAP: usize = 1_000;
-/// Messages whose template a summary remembers (templating costs tens of
-/// microseconds; the same unknown error repeats).
-const TEMPLATE_CACHE: usize = 1_000;
 /// Samples kept per template.
 pub const TEMPLATE_SAMPLES: usize = 3;
 /// Templates shown in a report, most frequent first.
@@ -607,7 +587,7 @@ impl Summary {
         }
         if !by.is_empty() {
             let key: Vec<String> = by.iter().map(|k| k.value(&ev, rules)).collect();
-            let g = group_entry(&mut self.groups, key.join(" / "));
+            let g = capped_entry(&mut self.groups, key.join(" / "), GROUP_CAP);
             g.occurrences += n;
             g.lines += 1;
             g.causes.add(&GroupKey::Cause.value(&ev, rules), n);
@@ -640,19 +620,8 @@ impl Summary {
 
     /// Count an unclassified line under its template.
     fn add_template(&mut self, ev: &Event, n: u64) {
-        let h = key_hash([ev.message.as_str()]);
-        let cache = &mut self.template_cache.0;
-        let t = match cache.get(&h) {
-            Some(t) => t.clone(),
-            None => {
-                let t = crate::template::template(&ev.message);
-                if cache.len() < TEMPLATE_CACHE {
-                    cache.insert(h, t.clone());
-                }
-                t
-            }
-        };
-        let t = template_entry(&mut self.templates, t);
+        let t = crate::template::template_cached(&ev.message);
+        let t = capped_entry(&mut self.templates, t, TEMPLATE_CAP);
         t.occurrences += n;
         t.lines += 1;
         t.offer(ev.at, &ev.message);
@@ -817,7 +786,7 @@ impl AddAssign<Summary> for Summary {
         self.pulled_images += &rhs.pulled_images;
         self.pulled_registries += &rhs.pulled_registries;
         for (k, g) in &rhs.groups {
-            *group_entry(&mut self.groups, k.clone()) += g;
+            *capped_entry(&mut self.groups, k.clone(), GROUP_CAP) += g;
         }
         // Marks, like events, arrive in input order: keeping the first
         // MARK_CAP of the merge keeps the earliest, as one pass would.
@@ -835,7 +804,7 @@ impl AddAssign<Summary> for Summary {
             rhs.fingerprints_dropped + rhs.fingerprints.len().saturating_sub(room) as u64;
         self.fingerprints.extend(rhs.fingerprints.into_iter().take(room));
         for (t, st) in &rhs.templates {
-            *template_entry(&mut self.templates, t.clone()) += st;
+            *capped_entry(&mut self.templates, t.clone(), TEMPLATE_CAP) += st;
         }
     }
 }
@@ -920,29 +889,12 @@ fn incident_reports(
 /// thousand groups is already more than anyone reads.
 pub const GROUP_CAP: usize = 1_000;
 
-/// The `--by` group named `key`, or, once [`GROUP_CAP`] groups exist, the
-/// group [`CAPPED_GROUP`] for every new key.
-fn group_entry(groups: &mut BTreeMap<String, GroupStats>, key: String) -> &mut GroupStats {
-    let key = if groups.len() >= GROUP_CAP && !groups.contains_key(&key) {
-        CAPPED_GROUP.to_string()
-    } else {
-        key
-    };
-    groups.entry(key).or_default()
-}
-
-/// The stats of template `t`, or, once [`TEMPLATE_CAP`] exist, of
-/// [`CAPPED_GROUP`] for every new one.
-fn template_entry(
-    templates: &mut BTreeMap<String, TemplateStats>,
-    t: String,
-) -> &mut TemplateStats {
-    let t = if templates.len() >= TEMPLATE_CAP && !templates.contains_key(&t) {
-        CAPPED_GROUP.to_string()
-    } else {
-        t
-    };
-    templates.entry(t).or_default()
+/// The entry for `key` (a `--by` group, a template), or, once `cap` keys
+/// exist, the entry [`CAPPED_GROUP`] for every new key.
+fn capped_entry<V: Default>(map: &mut BTreeMap<String, V>, key: String, cap: usize) -> &mut V {
+    let key =
+        if map.len() >= cap && !map.contains_key(&key) { CAPPED_GROUP.to_string() } else { key };
+    map.entry(key).or_default()
 }
 
 /// The `--by` group of the keys that came after the cap.

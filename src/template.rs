@@ -45,6 +45,9 @@
 //! suggested rule, and [`crate::prefilter`] to make sure a pattern carries
 //! a literal the prefilter can use.
 
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::LazyLock;
@@ -115,6 +118,32 @@ pub fn template(message: &str) -> String {
     cap(&t).to_string()
 }
 
+/// Heads of messages whose template a thread remembers: templating costs
+/// tens of microseconds, and a log repeats its unknown error.
+const CACHED: usize = 1_000;
+
+thread_local! {
+    static CACHE: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+}
+
+/// [`template`], remembered per thread for the first [`CACHED`] distinct
+/// message heads (the template depends on the head alone, so the cache
+/// is exact and never changes a result).
+pub fn template_cached(message: &str) -> String {
+    let key = head(message);
+    CACHE.with(|cache| {
+        if let Some(t) = cache.borrow().get(key) {
+            return t.clone();
+        }
+        let t = template(message);
+        let mut cache = cache.borrow_mut();
+        if cache.len() < CACHED {
+            cache.insert(key.to_string(), t.clone());
+        }
+        t
+    })
+}
+
 /// Mask until nothing changes (see [`MAX_PASSES`]).
 fn settle(text: &str) -> String {
     let mut t = mask(text);
@@ -172,28 +201,38 @@ fn head(message: &str) -> &str {
 /// numbers last.
 fn mask(text: &str) -> String {
     let mut s = redact(text).replace(MASK, "<secret>");
-    s = URL.replace_all(&s, "<url>").into_owned();
-    s = ARM_ID.replace_all(&s, "<name>").into_owned();
+    s = replace(&URL, s, "<url>");
+    s = replace(&ARM_ID, s, "<name>");
     s = mask_found_image(s);
     s = replace_with(&KEYED, s, keyed);
     s = replace_with(&QUOTED, s, quoted_image);
     s = replace_with(&REF_TOKEN, s, bare_image);
-    s = UUID.replace_all(&s, "<uuid>").into_owned();
-    s = DIGEST.replace_all(&s, "<digest>").into_owned();
+    s = replace(&UUID, s, "<uuid>");
+    s = replace(&DIGEST, s, "<digest>");
     s = replace_with(&IPV6, s, ipv6);
     s = replace_with(&IPV4, s, ipv4);
-    s = TIME.replace_all(&s, "<time>").into_owned();
-    s = KLOG_DATE.replace_all(&s, "${1}<time>${2}").into_owned();
+    s = replace(&TIME, s, "<time>");
+    s = replace(&KLOG_DATE, s, "${1}<time>${2}");
     s = replace_with(&CLOCK, s, clock);
     s = replace_with(&CONTAINERS, s, containers);
     s = replace_with(&HOST, s, host);
     s = replace_with(&QUOTED_NAME, s, quoted_name);
-    s = GENERATED_NAME.replace_all(&s, "<name>").into_owned();
-    s = REVISION.replace_all(&s, "<name>").into_owned();
+    s = replace(&GENERATED_NAME, s, "<name>");
+    s = replace(&REVISION, s, "<name>");
     s = replace_with(&HEX, s, hex);
-    s = COUNT.replace_all(&s, "(x<num>").into_owned();
+    s = replace(&COUNT, s, "(x<num>");
     s = replace_with(&NUM, s, num);
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `re.replace_all`, keeping `s` itself when nothing matched (a
+/// `Cow::Borrowed`): most masks match nothing in most messages, and a copy
+/// per mask per pass was most of the allocation.
+fn replace(re: &Regex, s: String, with: &str) -> String {
+    match re.replace_all(&s, with) {
+        Cow::Borrowed(_) => s,
+        Cow::Owned(t) => t,
+    }
 }
 
 /// `re.replace_all` where the replacement also sees the whole text (to look

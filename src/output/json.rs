@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::redact::redact;
-use crate::summary::{CauseReport, Counts, Report};
+use crate::summary::{CauseReport, Counts, Report, Sample};
 
 /// Bumped on any incompatible change of the JSON or JSONL schema.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -182,6 +182,10 @@ struct SampleWire<'a> {
     text: String,
 }
 
+fn sample(s: &Sample) -> SampleWire<'_> {
+    SampleWire { file: &s.file, line: s.line, text: redact(&s.text).into_owned() }
+}
+
 #[derive(Serialize)]
 struct FixWire<'a> {
     registry_kind: Option<&'a str>,
@@ -205,11 +209,7 @@ fn cause(c: &CauseReport) -> CauseWire<'_> {
         hosts: named(&c.hosts),
         pods: named(&c.pods),
         rules: named(&c.rules),
-        sample: c.sample.as_ref().map(|s| SampleWire {
-            file: &s.file,
-            line: s.line,
-            text: redact(&s.text).into_owned(),
-        }),
+        sample: c.sample.as_ref().map(sample),
         remediation: c
             .remediation
             .iter()
@@ -287,15 +287,7 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 template: redact(&t.template),
                 count: t.count,
                 lines: t.lines,
-                samples: t
-                    .samples
-                    .iter()
-                    .map(|s| SampleWire {
-                        file: &s.file,
-                        line: s.line,
-                        text: redact(&s.text).into_owned(),
-                    })
-                    .collect(),
+                samples: t.samples.iter().map(sample).collect(),
             })
             .collect(),
         images: report
