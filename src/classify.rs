@@ -16,19 +16,6 @@ use crate::prefilter::{Found, Prefilter};
 use crate::record::Record;
 use crate::rules::{CauseKind, RuleSet};
 
-/// Words that make a line pull-related for the unclassified bucket; they are
-/// also prefilter literals so such lines become candidates.
-pub const PULL_WORDS: &[&str] = &["pull", "push"];
-
-/// The text of the regex that makes a line pull-related for the
-/// unclassified bucket (public for `rules export`, which classifies in
-/// other engines). Whole words, so `tpush` or `XGPushService` in an app
-/// log do not count.
-pub const PULL: &str = r"(?i)\b(?:pull|push)(?:s|ed|ing|es)?\b|ImagePull|PullImage";
-
-static PULL_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(PULL).expect("static regex compiles"));
-
 /// The text of the regex of error words for the unclassified bucket
 /// (public for `rules export`).
 pub const ERROR: &str = r"(?i)\b(?:err(?:or)?s?|fail(?:ed|ure|s)?|fatal|denied|unable|cannot|can't|could ?n[o']t|refused|invalid|forbidden|unauthori[sz]ed|time[sd]? ?out|exceeded|rejected|retrying|not found)\b";
@@ -47,20 +34,12 @@ static ERROR_PIECES_RE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex compiles")
 });
 
-/// Words that put a generic error (`i/o timeout`, `x509:`) in the context
-/// of an image pull or push. A kubelet line about the API server timing out
-/// has none of them. The text of the regex, public for `rules export`.
-pub const PULL_CONTEXT: &str = r"(?i)\b(?:pull|push|image|manifest|blob|layer|download|upload)(?:s|ed|ing|es)?\b|ImagePull|PullImage|\bregistry\b|/v2/|/v1/(?:_ping|repositories|images|search|users)|docker\.io\b|/token\b|oauth2?/token|ping attempt|trying next host|failed to do request|failed to resolve|docker login|\.azurecr\.|\.dkr\.ecr\.|\bgcr\.io|\.pkg\.dev|\bghcr\.io|\bquay\.io";
-
-static PULL_CONTEXT_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(PULL_CONTEXT).expect("static regex compiles"));
-
 /// Build the classifier's and the image finder's static regexes now
 /// (they are otherwise built on the first candidate line). The planner
 /// calls this on a second thread while it parses the rule table: they
 /// were 18 M of the 104 M instructions of a run on the 200 KB bench log.
 pub fn warm_up() {
-    for re in [&PULL_RE, &ERROR_RE, &ERROR_PIECES_RE, &PULL_CONTEXT_RE] {
+    for re in [&ERROR_RE, &ERROR_PIECES_RE] {
         LazyLock::force(re);
     }
     crate::image::warm_up();
@@ -123,7 +102,8 @@ impl Classifier {
             .iter()
             .enumerate()
             .flat_map(|(i, r)| r.literals.iter().map(move |l| (l.as_str(), i)));
-        let prefilter = Prefilter::new(lits, PULL_WORDS)?;
+        let generic: Vec<&str> = rules.context.literals.iter().map(String::as_str).collect();
+        let prefilter = Prefilter::new(lits, &generic)?;
         Ok(Classifier { rules, prefilter })
     }
 
@@ -149,9 +129,11 @@ impl Classifier {
     pub fn classify_found(&self, record: &Record<'_>, found: &Found) -> Verdict {
         let text = record.message.as_bytes();
         let Some(rule) = self.best_of(&found.rules, record) else {
-            // `PULL_RE` cannot match without `pull` or `push`, which are
-            // generic prefilter words: most candidates skip both regexes.
-            let pull_error = found.generic && PULL_RE.is_match(text) && ERROR_RE.is_match(text);
+            // The pull context cannot match without one of its literals,
+            // which are the generic prefilter words: most candidates skip
+            // both regexes.
+            let pull_error =
+                found.generic && ERROR_RE.is_match(text) && self.rules.context.is_pull(text);
             return if pull_error && !record.level.is_debug() {
                 Verdict::Unclassified
             } else {
@@ -175,13 +157,14 @@ impl Classifier {
     }
 
     /// Whether a record is about a pull, so that generic network and TLS
-    /// wording counts. Decided on the message alone, never on the envelope
-    /// or format, so a message is classified the same whatever wraps it.
-    /// (A first version also accepted any bare line, for pasted `docker
-    /// pull` output; the full loghub background logs showed why not: plain
-    /// application logs are full of `Connection reset by peer`.)
-    pub fn has_pull_context(record: &Record<'_>) -> bool {
-        PULL_CONTEXT_RE.is_match(record.message.as_bytes())
+    /// wording counts: the rule table's pull context (`rules/context.toml`).
+    /// Decided on the message alone, never on the envelope or format, so a
+    /// message is classified the same whatever wraps it. (A first version
+    /// also accepted any bare line, for pasted `docker pull` output; the
+    /// full loghub background logs showed why not: plain application logs
+    /// are full of `Connection reset by peer`.)
+    pub fn has_pull_context(&self, record: &Record<'_>) -> bool {
+        self.rules.context.is_about_pull(record.message.as_bytes())
     }
 
     /// The winning rule on a record's message: highest priority, then load
@@ -203,7 +186,7 @@ impl Classifier {
             let rule = &self.rules.rules[i];
             rule.is_match(text)
                 && (!rule.needs_pull_context
-                    || *context.get_or_insert_with(|| Self::has_pull_context(record)))
+                    || *context.get_or_insert_with(|| self.has_pull_context(record)))
         })
     }
 
@@ -213,7 +196,7 @@ impl Classifier {
     pub fn rule_applies(&self, rule: usize, record: &Record<'_>) -> bool {
         let r = &self.rules.rules[rule];
         r.is_match(record.message.as_bytes())
-            && (!r.needs_pull_context || Self::has_pull_context(record))
+            && (!r.needs_pull_context || self.has_pull_context(record))
     }
 }
 

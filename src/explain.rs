@@ -356,7 +356,7 @@ pub fn explain(classifier: &Classifier, line: &str, ctx: &LineContext) -> Explan
             candidate: !found.is_empty(),
             parsed: !found.is_empty() && !classifier.surely_unrelated(text.as_bytes(), &found),
         },
-        pull_context: Classifier::has_pull_context(&record),
+        pull_context: classifier.has_pull_context(&record),
         image: seen.image_info(),
         registry: seen.registry_info(),
         rules_total: rules.rules.len(),
@@ -1143,7 +1143,7 @@ mod tests {
 
     #[test]
     fn rules_that_need_pull_context_are_shown_but_do_not_apply() {
-        let line = "Error response from daemon: unauthorized: access to the requested resource is not authorized";
+        let line = "api: unauthorized: access to the requested resource is not authorized";
         let e = explain(&builtin(), line, &ctx());
         assert!(!e.pull_context);
         assert_eq!(e.verdict.won_by, Some(WonBy::OnlyMatch));
@@ -1236,6 +1236,7 @@ general = "fix {{registry}}"
 "#
         );
         set.add_source("test.toml", &text).unwrap();
+        set.add_source("context.toml", include_str!("../rules/context.toml")).unwrap();
         Classifier::new(set).unwrap()
     }
 

@@ -21,8 +21,8 @@
 //!    construct (KQL and SPL `case()`, a LogQL `label_format` template
 //!    `if / else if` chain). Success and benign rules take part (they beat
 //!    the failures they resemble) and are filtered out afterwards.
-//!    `needs_pull_context` rules also require
-//!    [`PULL_CONTEXT`](crate::classify::PULL_CONTEXT). A line with a pull
+//!    `needs_pull_context` rules also require the rule table's pull or
+//!    topic context (`rules/context.toml`). A line with a pull-context
 //!    word and an error word that no rule claims is `unclassified`.
 //! 4. **Summarize** failures by cause and image (a regex for the common
 //!    `image "…"` / `image=…` / `pull access denied for …` anchors, a
@@ -251,7 +251,7 @@ impl Plan {
             .collect();
         not_reported.sort();
         let mut literals: Vec<String> = set.rules.iter().flat_map(|r| r.literals.clone()).collect();
-        literals.extend(classify::PULL_WORDS.iter().map(|w| w.to_string()));
+        literals.extend(set.context.literals.iter().cloned());
         literals.sort();
         literals.dedup();
         // A literal that contains another is implied by it.
@@ -264,9 +264,9 @@ impl Plan {
             branches,
             not_reported,
             literals,
-            pull: builtin("PULL", classify::PULL)?,
+            pull: builtin("the pull context", &set.context.pull_regex())?,
             error: builtin("ERROR", classify::ERROR)?,
-            pull_context: builtin("PULL_CONTEXT", classify::PULL_CONTEXT)?,
+            pull_context: builtin("the pull and topic context", &set.context.any_regex())?,
             debug: builtin("DEBUG", DEBUG)?,
             image: translate_capturing(IMAGE, dialect)
                 .map_err(|f| anyhow!("internal regex IMAGE ({IMAGE:?}): {f}"))?,

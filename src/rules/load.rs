@@ -10,6 +10,7 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("rules/auth.toml", include_str!("../../rules/auth.toml")),
     ("rules/benign.toml", include_str!("../../rules/benign.toml")),
     ("rules/config.toml", include_str!("../../rules/config.toml")),
+    ("rules/context.toml", include_str!("../../rules/context.toml")),
     ("rules/image.toml", include_str!("../../rules/image.toml")),
     ("rules/network.toml", include_str!("../../rules/network.toml")),
     ("rules/node.toml", include_str!("../../rules/node.toml")),
@@ -91,6 +92,7 @@ fn add_all(
     }
     for ((name, _), file) in files.iter().zip(parsed) {
         set.add_parsed_rules(name, file.rules, eager)?;
+        set.add_context(name, file.context, eager)?;
     }
     Ok(())
 }

@@ -103,6 +103,18 @@ struct RuleFileSyntax {
     causes: Vec<CauseSyntax>,
     #[serde(default)]
     rules: Vec<RuleSyntax>,
+    #[serde(default)]
+    context: Option<ContextSyntax>,
+}
+
+/// A `[context]` table as written: the pull-context vocabulary.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContextSyntax {
+    #[serde(default)]
+    pull: Vec<String>,
+    #[serde(default)]
+    topic: Vec<String>,
 }
 
 /// A `[[causes]]` table as written.
@@ -235,6 +247,76 @@ impl Rule {
     }
 }
 
+/// The pull-context vocabulary (`[context]` tables): what makes a line
+/// about an image pull or push. One definition serves the prefilter, the
+/// `unclassified` fallback and `needs_pull_context` alike, so a new
+/// client's wrappers are a rules change, not a code change.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    /// Patterns that say a pull or push happened, in any client's words
+    /// (`pull`, `PullImage`, `initializing source`, `reading manifest`,
+    /// `fetching blob`, a `/v2/` URL). Their literals are prefilter words;
+    /// a line with one and an error word that no rule names is
+    /// `unclassified`.
+    pub pull: Vec<String>,
+    /// Patterns that only put generic wording (`i/o timeout`, `x509:`) in
+    /// a pull's context (`image`, `layer`, a registry host): too common in
+    /// other programs' logs to make a line a pull failure on their own.
+    pub topic: Vec<String>,
+    /// The literals of `pull` (lowercase), for the prefilter.
+    pub literals: Vec<String>,
+    /// `pull` compiled as one alternation.
+    pull_re: OnceLock<Option<regex::bytes::Regex>>,
+    /// `pull` and `topic` compiled as one alternation.
+    any_re: OnceLock<Option<regex::bytes::Regex>>,
+}
+
+impl Context {
+    /// One regex matching any of `patterns` (each in its own group, so
+    /// their flags stay their own).
+    pub fn alternation(patterns: &[String]) -> String {
+        patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|")
+    }
+
+    /// The text of the regex for `pull`.
+    pub fn pull_regex(&self) -> String {
+        Self::alternation(&self.pull)
+    }
+
+    /// The text of the regex for `pull` and `topic` together.
+    pub fn any_regex(&self) -> String {
+        let all: Vec<String> = self.pull.iter().chain(&self.topic).cloned().collect();
+        Self::alternation(&all)
+    }
+
+    fn compiled(
+        cell: &OnceLock<Option<regex::bytes::Regex>>,
+        text: impl FnOnce() -> String,
+    ) -> Option<&regex::bytes::Regex> {
+        cell.get_or_init(|| {
+            regex::bytes::RegexBuilder::new(&text()).size_limit(1 << 24).build().ok()
+        })
+        .as_ref()
+    }
+
+    /// Whether a message says a pull or push happened.
+    pub fn is_pull(&self, text: &[u8]) -> bool {
+        Self::compiled(&self.pull_re, || self.pull_regex()).is_some_and(|r| r.is_match(text))
+    }
+
+    /// Whether a message is about a pull or push, so that generic wording
+    /// counts.
+    pub fn is_about_pull(&self, text: &[u8]) -> bool {
+        Self::compiled(&self.any_re, || self.any_regex()).is_some_and(|r| r.is_match(text))
+    }
+
+    /// Build both regexes now (they are otherwise built on first use).
+    pub fn warm_up(&self) {
+        let _ = Self::compiled(&self.pull_re, || self.pull_regex());
+        let _ = Self::compiled(&self.any_re, || self.any_regex());
+    }
+}
+
 /// The compiled rule table: causes, then rules in load order.
 #[derive(Clone, Debug, Default)]
 pub struct RuleSet {
@@ -242,6 +324,8 @@ pub struct RuleSet {
     pub causes: Vec<Cause>,
     /// Every rule, in load order (builtin files sorted by name, then user files).
     pub rules: Vec<Rule>,
+    /// The pull-context vocabulary of every file.
+    pub context: Context,
 }
 
 impl RuleSet {
@@ -265,7 +349,43 @@ impl RuleSet {
     /// added before.
     pub fn add_source(&mut self, origin: &str, text: &str) -> Result<(), RuleError> {
         self.add_causes(origin, text)?;
-        self.add_rules(origin, text)
+        self.add_rules(origin, text)?;
+        let context = parse_file(origin, text)?.context;
+        self.add_context(origin, context, true)
+    }
+
+    /// Add a file's `[context]` patterns: each must compile and carry a
+    /// prefilter literal (checked now for users' files, by the tests for
+    /// the builtin table).
+    fn add_context(
+        &mut self,
+        origin: &str,
+        context: Option<ContextSyntax>,
+        eager: bool,
+    ) -> Result<(), RuleError> {
+        let Some(c) = context else { return Ok(()) };
+        let err = |pattern: &str, message: String| RuleError {
+            file: origin.into(),
+            rule: Some("context".into()),
+            pattern: Some(pattern.into()),
+            message,
+        };
+        for p in c.pull.iter().chain(&c.topic) {
+            if eager {
+                compile_patterns(std::slice::from_ref(p)).map_err(|(p, m)| err(&p, m))?;
+            }
+        }
+        for p in &c.pull {
+            let lits = crate::prefilter::literals_of(p).map_err(|m| err(p, m))?;
+            self.context.literals.extend(lits);
+        }
+        self.context.literals.sort();
+        self.context.literals.dedup();
+        self.context.pull.extend(c.pull);
+        self.context.topic.extend(c.topic);
+        self.context.pull_re = OnceLock::new();
+        self.context.any_re = OnceLock::new();
+        Ok(())
     }
 
     /// Add only the `[[causes]]` of one file's text.
