@@ -134,18 +134,26 @@ impl Classifier {
             // both regexes.
             let pull_error =
                 found.generic && ERROR_RE.is_match(text) && self.rules.context.is_pull(text);
-            return if pull_error && !record.level.is_debug() {
+            return if pull_error && !self.is_chatter(record) {
                 Verdict::Unclassified
             } else {
                 Verdict::Unrelated
             };
         };
         match self.rules.cause_of(&self.rules.rules[rule]).kind {
-            CauseKind::Failure if record.level.is_debug() => Verdict::LookAlike { rule },
+            CauseKind::Failure if self.is_chatter(record) => Verdict::LookAlike { rule },
             CauseKind::Failure => Verdict::Failure { rule },
             CauseKind::Success => Verdict::Success { rule },
             CauseKind::Benign => Verdict::LookAlike { rule },
         }
+    }
+
+    /// Whether a record is debug-level chatter: clients log 401s and
+    /// retries there during normal pulls. A debug line that says the pull
+    /// ended in failure (the context's `ends` patterns: CRI-O logs `Error
+    /// pulling image` at debug level) is not chatter.
+    fn is_chatter(&self, record: &Record<'_>) -> bool {
+        record.level.is_debug() && !self.rules.context.is_end(record.message.as_bytes())
     }
 
     /// Whether a candidate's raw text (a whole line or a raw CSV row, before
@@ -176,6 +184,19 @@ impl Classifier {
     /// The winning rule among `candidates` (rule indices in load order).
     fn best_of(&self, candidates: &[usize], record: &Record<'_>) -> Option<usize> {
         let text = record.message.as_bytes();
+        // containers/image puts the errors of the mirrors it tried first in
+        // `(Mirrors also failed: [...])`, before the primary's own error:
+        // the primary decides, the mirrors only when it names nothing.
+        if let Some(primary) = without_mirrors(text) {
+            if let Some(rule) = self.best_in(candidates, record, &primary) {
+                return Some(rule);
+            }
+        }
+        self.best_in(candidates, record, text)
+    }
+
+    /// [`Classifier::best_of`] on one text of the record.
+    fn best_in(&self, candidates: &[usize], record: &Record<'_>, text: &[u8]) -> Option<usize> {
         let mut context: Option<bool> = None;
         // Highest priority first, then load order: the first rule that
         // applies wins, and the regexes of the rules it beats (the generic
@@ -198,6 +219,19 @@ impl Classifier {
         r.is_match(record.message.as_bytes())
             && (!r.needs_pull_context || self.has_pull_context(record))
     }
+}
+
+/// `text` without containers/image's `(Mirrors also failed: [...]): `
+/// part, if it has one. The part ends at the first `]): ` (an IPv6 address
+/// inside has `]:` but no `)` after it).
+fn without_mirrors(text: &[u8]) -> Option<Vec<u8>> {
+    const OPEN: &[u8] = b"(Mirrors also failed: [";
+    let start = memchr::memmem::find(text, OPEN)?;
+    let len = memchr::memmem::find(&text[start..], b"]): ")?;
+    let mut out = Vec::with_capacity(text.len());
+    out.extend_from_slice(&text[..start]);
+    out.extend_from_slice(&text[start + len + 4..]);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -251,12 +285,32 @@ mod tests {
     }
 
     #[test]
+    fn the_primary_error_wins_over_its_mirrors() {
+        let c = Classifier::new(crate::rules::builtin().unwrap()).unwrap();
+        let line = "Error: initializing source docker://quay.io/a/b:1: (Mirrors also failed: \
+                    [mirror.local/a/b:1: reading manifest 1 in mirror.local/a/b: manifest \
+                    unknown]): quay.io/a/b:1: pinging container registry quay.io: Get \
+                    \"https://quay.io/v2/\": dial tcp [2600::1]:443: i/o timeout";
+        let ctx = crate::format::LineContext::in_year(2024);
+        let record = crate::format::parse_line(line, &ctx);
+        let rule = c.best_rule(&record).unwrap();
+        assert_eq!(c.rules().cause_of(&c.rules().rules[rule]).id, "network.timeout");
+        assert!(without_mirrors(b"no mirrors here").is_none());
+        // The mirrors decide when the primary's error is unknown.
+        let unknown = "initializing source docker://q/a:1: (Mirrors also failed: [m/a:1: \
+                       manifest unknown]): q/a:1: something new";
+        let record = crate::format::parse_line(unknown, &ctx);
+        let rule = c.best_rule(&record).unwrap();
+        assert_eq!(c.rules().cause_of(&c.rules().rules[rule]).id, "image.not-found");
+    }
+
+    #[test]
     fn pulling_lines_are_surely_unrelated_and_failures_are_not() {
         let c = Classifier::new(crate::rules::builtin().unwrap()).unwrap();
         let unrelated: [&[u8]; 3] = [
             br#"I1122 kubelet[9]: "Pulling image" image="nginx:1.25""#,
             b"Started container 'api'",
-            b"git pull origin main: done",
+            b"pull request #42 merged",
         ];
         let unrelated_by = |raw: &[u8]| c.surely_unrelated(raw, &c.prefilter().rules_in(raw));
         for raw in unrelated {

@@ -138,7 +138,7 @@ fn cause_does_not_depend_on_the_envelope() {
             }
         }
     }
-    assert!(checked > 250, "only {checked} labelled failure lines found");
+    assert!(checked > 240, "only {checked} labelled failure lines found");
     // Not vacuous: most bare lines get a cause (the corpus test holds the bar).
     assert!(classified * 10 > checked * 9, "only {classified} of {checked} bare lines classified");
     assert!(

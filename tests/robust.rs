@@ -194,7 +194,9 @@ fn every_line_of_every_corpus_file_is_accounted_for() {
             let path = &names[i];
             let data = std::fs::read(path).unwrap();
             assert_eq!(stats.counts.bytes, data.len() as u64, "{path}");
-            if path.ends_with(".log") && !path.contains("/cri/") {
+            // (A `.log` that is one JSON document, such as a capture of
+            // `skopeo inspect`, counts records too.)
+            if path.ends_with(".log") && !path.contains("/cri/") && !data.starts_with(b"{") {
                 let newlines = data.iter().filter(|&&b| b == b'\n').count() as u64;
                 let last = u64::from(data.last().is_some_and(|&b| b != b'\n'));
                 assert_eq!(stats.counts.lines, newlines + last, "{path}");

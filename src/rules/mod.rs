@@ -115,6 +115,8 @@ struct ContextSyntax {
     pull: Vec<String>,
     #[serde(default)]
     topic: Vec<String>,
+    #[serde(default)]
+    ends: Vec<String>,
 }
 
 /// A `[[causes]]` table as written.
@@ -263,12 +265,19 @@ pub struct Context {
     /// a pull's context (`image`, `layer`, a registry host): too common in
     /// other programs' logs to make a line a pull failure on their own.
     pub topic: Vec<String>,
+    /// Patterns that say a pull or push is over and failed (`Error pulling
+    /// image`, `Not continuing with pull`): a debug-level line that matches
+    /// one still reports the failure (CRI-O logs a pull's final error at
+    /// debug level), where other debug lines are chatter.
+    pub ends: Vec<String>,
     /// The literals of `pull` (lowercase), for the prefilter.
     pub literals: Vec<String>,
     /// `pull` compiled as one alternation.
     pull_re: OnceLock<Option<regex::bytes::Regex>>,
     /// `pull` and `topic` compiled as one alternation.
     any_re: OnceLock<Option<regex::bytes::Regex>>,
+    /// `ends` compiled as one alternation.
+    ends_re: OnceLock<Option<regex::bytes::Regex>>,
 }
 
 impl Context {
@@ -310,10 +319,17 @@ impl Context {
         Self::compiled(&self.any_re, || self.any_regex()).is_some_and(|r| r.is_match(text))
     }
 
-    /// Build both regexes now (they are otherwise built on first use).
+    /// Whether a message says the pull or push ended in failure.
+    pub fn is_end(&self, text: &[u8]) -> bool {
+        Self::compiled(&self.ends_re, || Self::alternation(&self.ends))
+            .is_some_and(|r| r.is_match(text))
+    }
+
+    /// Build the regexes now (they are otherwise built on first use).
     pub fn warm_up(&self) {
         let _ = Self::compiled(&self.pull_re, || self.pull_regex());
         let _ = Self::compiled(&self.any_re, || self.any_regex());
+        let _ = Self::compiled(&self.ends_re, || Self::alternation(&self.ends));
     }
 }
 
@@ -370,7 +386,7 @@ impl RuleSet {
             pattern: Some(pattern.into()),
             message,
         };
-        for p in c.pull.iter().chain(&c.topic) {
+        for p in c.pull.iter().chain(&c.topic).chain(&c.ends) {
             if eager {
                 compile_patterns(std::slice::from_ref(p)).map_err(|(p, m)| err(&p, m))?;
             }
@@ -383,8 +399,10 @@ impl RuleSet {
         self.context.literals.dedup();
         self.context.pull.extend(c.pull);
         self.context.topic.extend(c.topic);
+        self.context.ends.extend(c.ends);
         self.context.pull_re = OnceLock::new();
         self.context.any_re = OnceLock::new();
+        self.context.ends_re = OnceLock::new();
         Ok(())
     }
 
