@@ -18,7 +18,7 @@ use crate::rules::{CauseKind, RuleSet};
 
 /// The text of the regex of error words for the unclassified bucket
 /// (public for `rules export`).
-pub const ERROR: &str = r"(?i)\b(?:err(?:or)?s?|fail(?:ed|ure|s)?|fatal|denied|unable|cannot|can't|could ?n[o']t|refused|invalid|forbidden|unauthori[sz]ed|time[sd]? ?out|exceeded|rejected|retrying|not found)\b";
+pub const ERROR: &str = r"(?i)\b(?:err(?:or)?s?|fail(?:ed|ure|s)?|fatal|denied|unable|can ?not|can't|could ?n[o']t|refused|invalid|forbidden|unauthori[sz]ed|time[sd]? ?out|exceeded|rejected|retrying|not found|(?:does )?not exist|(?:not |un)supported|missing|unavailable)\b";
 
 static ERROR_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(ERROR).expect("static regex compiles"));
@@ -29,7 +29,7 @@ static ERROR_RE: LazyLock<Regex> =
 /// to it in the raw text) and no apostrophes (`can\\u0027t`).
 static ERROR_PIECES_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)err|fail|fatal|denied|unable|can|could|refused|invalid|forbidden|unauthori|time|exceeded|rejected|retrying|found",
+        r"(?i)err|fail|fatal|denied|unable|can|could|refused|invalid|forbidden|unauthori|time|exceeded|rejected|retrying|found|exist|support|missing|unavailable",
     )
     .expect("static regex compiles")
 });
@@ -269,6 +269,13 @@ mod tests {
             "rejected",
             "retrying",
             "not found",
+            "can not",
+            "does not exist",
+            "not exist",
+            "unsupported",
+            "not supported",
+            "missing",
+            "unavailable",
         ];
         for w in words {
             let plain = format!("pull x: {w}");

@@ -14,3 +14,4 @@ mod rules;
 mod ruletool;
 mod tools;
 mod util;
+mod vocabulary;
