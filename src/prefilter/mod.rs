@@ -177,8 +177,14 @@ impl Prefilter {
         for (lit, rule) in rule_literals {
             add(lit, Some(rule));
         }
-        for g in generic {
-            add(g, None);
+        // A generic word that contains another adds no line the other
+        // does not (`pulling`, `imagepull`, `not continuing with pull` all
+        // hold `pull`); only the shortest are searched for.
+        let lowered: Vec<String> = generic.iter().map(|g| g.to_ascii_lowercase()).collect();
+        for g in &lowered {
+            if !lowered.iter().any(|o| o != g && g.contains(o.as_str())) {
+                add(g, None);
+            }
         }
         // Whole buffers go through `grams`: with a few hundred
         // case-insensitive literals an Aho-Corasick NFA scanned 1 GiB in
