@@ -6,6 +6,7 @@ mod envelopes;
 mod export;
 mod golden;
 mod incidents;
+mod lab;
 mod oracle;
 mod props;
 mod regressions;
